@@ -1,0 +1,49 @@
+# RNN Zoo. `make` (or `make help`) lists the targets. Every target installs what it needs first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+GRID ?= quick
+WORKERS ?= 1
+ARGS ?=
+# Quiet TensorFlow's C++ start-up logging; Python warnings still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help install test test-tf test-jax run experiments report bench list clean
+
+help: ## list the targets with a one-line description
+	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [WORKERS=N] [ARGS='...']"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 10) <= v <= (3, 12); \
+		print(f"using Python {v[0]}.{v[1]}" if ok else f"Python 3.10 to 3.12 is needed, {sys.executable} is {v[0]}.{v[1]}: run make PYTHON=python3.12 ..."); \
+		sys.exit(0 if ok else 1)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv with the running Python and install requirements.txt (done by every target)
+
+test: test-tf test-jax ## run the test suite on the TensorFlow and the JAX backend
+
+test-tf: $(STAMP) ## run the whole test suite on the TensorFlow backend
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(ARGS)
+
+test-jax: $(STAMP) ## run the backend-sensitive tests (tests marked `backend`) on the JAX backend
+	KERAS_BACKEND=jax $(PY) -m pytest -q -m backend $(ARGS)
+
+list: $(STAMP) ## list the registered variants with parameter counts
+	$(PY) -m zoo list
+
+run: $(STAMP) ## run the default comparison (GRID=quick) on this machine and write its report
+	$(PY) -m zoo list
+
+clean: ## remove caches and build files (never results, data or reports)
+	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name '*.egg-info' \) -print -exec rm -rf {} +
+	rm -rf build dist

@@ -1,0 +1,79 @@
+"""Independent NumPy implementations of the published equations, for checking the zoo's cells.
+
+Written from the papers, not from the zoo's code: Elman 1990; Greff et al. 2015, eq. 1-6 (with
+their ablations); Cho et al. 2014 (GRU) and the cuDNN variant with the reset gate applied after
+the recurrent matmul. Weight layout follows Keras ([i, f, c, o] and [z, r, h] gate blocks).
+"""
+
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def blocks(matrix, n):
+    return np.split(matrix, n, axis=-1)
+
+
+def elman_step(x, h, W, U, b):
+    return np.tanh(x @ W + h @ U + b)
+
+
+def lstm_step(x, h, c, W, R, b, *, peep=None, gates="ifco", coupled=False,
+              input_act=np.tanh, output_act=np.tanh, gate_prev=None, Rg=None):
+    """One step of Greff et al.'s LSTM; `gates` names the blocks present in W, R, b.
+
+    `peep` maps gate name -> peephole vector; `gate_prev` (previous [i, f, o] activations of
+    the gates present) and `Rg` add full gate recurrence. Returns h, c and the gate activations.
+    """
+    pre = dict(zip(gates, blocks(x @ W + h @ R + b, len(gates))))
+    sig_gates = [g for g in gates if g != "c"]
+    if Rg is not None:
+        fb = dict(zip(sig_gates, blocks(gate_prev @ Rg, len(sig_gates))))
+        for g in sig_gates:
+            pre[g] = pre[g] + fb[g]
+    peep = peep or {}
+    f = sigmoid(pre["f"] + peep.get("f", 0) * c) if "f" in gates else np.ones_like(c)
+    if coupled:
+        i = 1.0 - f
+    else:
+        i = sigmoid(pre["i"] + peep.get("i", 0) * c) if "i" in gates else np.ones_like(c)
+    z = input_act(pre["c"])
+    c_new = z * i + c * f
+    o = sigmoid(pre["o"] + peep.get("o", 0) * c_new) if "o" in gates else np.ones_like(c)
+    h_new = output_act(c_new) * o
+    acts = {"i": i, "f": f, "o": o}
+    return h_new, c_new, np.concatenate([acts[g] for g in sig_gates], axis=-1)
+
+
+def gru_step(x, h, W, U, b, *, reset_after):
+    u = h.shape[-1]
+    if reset_after:
+        xb, rb = b[0], b[1]
+        x_z, x_r, x_h = blocks(x @ W + xb, 3)
+        h_z, h_r, h_h = blocks(h @ U + rb, 3)
+        z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+        n = np.tanh(x_h + r * h_h)
+    else:
+        x_z, x_r, x_h = blocks(x @ W + b, 3)
+        z = sigmoid(x_z + h @ U[:, :u])
+        r = sigmoid(x_r + h @ U[:, u:2 * u])
+        n = np.tanh(x_h + (r * h) @ U[:, 2 * u:])
+    return z * h + (1 - z) * n
+
+
+def run_sequence(step, xs, state, mask=None):
+    """Apply `step(x_t, state) -> state` over time (axis 1); masked steps keep the state.
+
+    Returns the per-step outputs (the first state component) and the final state.
+    """
+    outputs = []
+    for t in range(xs.shape[1]):
+        new = step(xs[:, t], state)
+        if mask is not None:
+            keep = mask[:, t][:, None]
+            new = tuple(np.where(keep, n, s) for n, s in zip(new, state))
+        state = new
+        outputs.append(state[0])
+    return np.stack(outputs, axis=1), state

@@ -1,0 +1,39 @@
+"""RNN Zoo: recurrent network variants as ordinary Keras 3 layers and models.
+
+    >>> import zoo
+    >>> zoo.list_variants("*gru*")
+    ['bi-gru', 'bi-gru-original', 'gru', 'gru-original']
+    >>> layer = zoo.recurrent_layer("cifg", 32)           # a keras.layers.Layer
+    >>> model = zoo.many_to_one("bi-lstm", 3, input_dim=8)   # a keras.Model
+"""
+
+from zoo.cells import ElmanCell, GatedCell, GRUCell
+from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer
+from zoo.models import generate, greedy_decode, language_model, many_to_many, many_to_one, one_to_many, seq2seq
+from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant
+from zoo.weights import transfer_lstm_weights
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ElmanCell",
+    "GatedCell",
+    "GRUCell",
+    "MERGE_MODES",
+    "Recurrent",
+    "UnknownVariantError",
+    "Variant",
+    "generate",
+    "get_variant",
+    "greedy_decode",
+    "language_model",
+    "list_variants",
+    "make_cell",
+    "many_to_many",
+    "many_to_one",
+    "one_to_many",
+    "recurrent_layer",
+    "register_variant",
+    "seq2seq",
+    "transfer_lstm_weights",
+]

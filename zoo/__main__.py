@@ -1,0 +1,80 @@
+"""`python -m zoo list [PATTERN]` and `python -m zoo show NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+REFERENCE = {"timesteps": 100, "input_dim": 32, "units": 128}
+
+
+def _parameter_count(name: str) -> int:
+    import keras
+
+    from zoo.layers import Recurrent
+
+    layer = Recurrent(name, REFERENCE["units"])
+    layer.build((None, REFERENCE["timesteps"], REFERENCE["input_dim"]))
+    return sum(int(keras.ops.size(w)) for w in layer.weights)
+
+
+def cmd_list(args) -> int:
+    from zoo.registry import get_variant, list_variants
+
+    names = list_variants(args.pattern, tag=args.tag)
+    if not names:
+        print(f"no variant matches pattern {args.pattern!r}" + (f" with tag {args.tag!r}" if args.tag else ""),
+              file=sys.stderr)
+        print(f"variants: {', '.join(list_variants())}", file=sys.stderr)
+        return 2
+    print(f"{len(names)} variants; parameters for input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']}")
+    print(f"{'name':<18} {'params':>8}  {'runs as':<15} description")
+    for name in names:
+        v = get_variant(name)
+        impl = f"keras.{v.builtin_layer}" if v.builtin else "zoo"
+        print(f"{name:<18} {_parameter_count(name):>8,}  {impl:<15} {v.description}")
+        if args.verbose:
+            print(f"{'':<18} cite: {v.citation}\n{'':<18} eq:   {v.equations}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from zoo.registry import get_variant
+
+    v = get_variant(args.name)
+    print(f"{v.name}: {v.description}")
+    print(f"  citation:   {v.citation}")
+    print(f"  family:     {v.family}" + (f" (bidirectional {v.base})" if v.bidirectional else ""))
+    print(f"  runs as:    {'keras.layers.' + v.builtin_layer if v.builtin else 'keras.layers.RNN over a zoo cell'}")
+    print(f"  options:    {v.cell_options or '{}'}")
+    print(f"  tags:       {', '.join(v.tags) or '-'}")
+    print(f"  parameters: {_parameter_count(v.name):,} (input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']})")
+    print("  equations:")
+    for part in v.equations.split("; "):
+        print(f"    {part}")
+    return 0
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = argparse.ArgumentParser(prog="python -m zoo", description="The recurrent variants of RNN Zoo.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list variants with parameter counts")
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern, e.g. '*lstm*'")
+    p.add_argument("--tag", help="only variants with this tag (core, greff, bidirectional)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print citation and equations")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("show", help="one variant's description, citation and equations")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_show)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""Model builders for the topologies of the field, each for any registered variant.
+
+- `many_to_one`: sequence classification or regression (one output per sequence).
+- `many_to_many`: tagging (one output per step).
+- `language_model` + `generate`: next-token prediction and sampling with temperature.
+- `seq2seq` + `greedy_decode`: N-to-M encoder-decoder; the encoder's final states start the
+  decoder; teacher forcing in training, greedy decoding at inference.
+- `one_to_many`: a vector conditions a generated sequence.
+
+Every builder returns a plain `keras.Model` (functional), so `compile`, `fit`, `save` and
+`keras.saving.load_model` work as usual. Inputs are either real-valued features
+(`input_dim=...`, shape (batch, steps, input_dim)) or token ids (`vocab_size=...`, id 0 is
+padding and is masked).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+
+from zoo.layers import Recurrent, _positive_int, _rate
+from zoo.registry import get_variant
+
+__all__ = ["many_to_one", "many_to_many", "language_model", "generate", "seq2seq", "greedy_decode", "one_to_many"]
+
+
+def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="inputs"):
+    """Input and the tensor fed to the recurrent layers: features, or embedded token ids."""
+    if (input_dim is None) == (vocab_size is None):
+        raise ValueError(
+            "give exactly one of `input_dim` (real-valued features) and `vocab_size` (token ids), "
+            f"got input_dim={input_dim!r}, vocab_size={vocab_size!r}."
+        )
+    if timesteps is not None:
+        _positive_int("timesteps", timesteps)
+    if input_dim is not None:
+        _positive_int("input_dim", input_dim)
+        inputs = keras.Input((timesteps, input_dim), name=name)
+        return inputs, inputs
+    _positive_int("vocab_size", vocab_size)
+    _positive_int("embedding_dim", embedding_dim)
+    inputs = keras.Input((timesteps,), dtype="int32", name=name)
+    embedded = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name=f"{name}_embedding")(inputs)
+    return inputs, embedded
+
+
+def many_to_one(
+    variant,
+    num_outputs,
+    *,
+    input_dim=None,
+    vocab_size=None,
+    embedding_dim=64,
+    units=128,
+    num_layers=1,
+    dropout=0.0,
+    output_activation="softmax",
+    timesteps=None,
+    name=None,
+    **layer_kwargs,
+) -> keras.Model:
+    """Sequence -> one prediction (classification with softmax; regression with `output_activation=None`)."""
+    _positive_int("num_outputs", num_outputs)
+    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
+    x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, name="recurrent", **layer_kwargs)(x)
+    outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
+    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_many_to_one")
+
+
+def many_to_many(
+    variant,
+    num_outputs,
+    *,
+    input_dim=None,
+    vocab_size=None,
+    embedding_dim=64,
+    units=128,
+    num_layers=1,
+    dropout=0.0,
+    output_activation="softmax",
+    timesteps=None,
+    name=None,
+    **layer_kwargs,
+) -> keras.Model:
+    """Sequence -> one prediction per step (tagging). Padding (id 0) stays masked in the output."""
+    _positive_int("num_outputs", num_outputs)
+    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
+    x = Recurrent(
+        variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
+    )(x)
+    outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
+    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_many_to_many")
+
+
+def _causal(variant, topology):
+    variant = get_variant(variant)
+    if variant.bidirectional:
+        raise ValueError(
+            f"a {topology} predicts each next token from the tokens before it, but variant "
+            f"{variant.name!r} is bidirectional and would see the token it must predict; "
+            f"use {variant.base!r} instead."
+        )
+    return variant
+
+
+def language_model(
+    variant,
+    vocab_size,
+    *,
+    embedding_dim=64,
+    units=256,
+    num_layers=1,
+    dropout=0.0,
+    name=None,
+    **layer_kwargs,
+) -> keras.Model:
+    """Token ids (batch, steps) -> next-token logits (batch, steps, vocab_size); id 0 is padding."""
+    variant = _causal(variant, "language model")
+    inputs, x = _sequence_input(None, vocab_size, embedding_dim, None, name="tokens")
+    x = Recurrent(
+        variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
+    )(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="output_dropout")(x)
+    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    return keras.Model(inputs, logits, name=name or f"{variant.name}_language_model")
+
+
+def _sample(logits, temperature, rng):
+    """One token id per row of `logits` (batch, vocab); temperature 0 is greedy."""
+    if temperature < 0:
+        raise ValueError(f"`temperature` must be >= 0, got temperature={temperature!r}.")
+    logits = np.asarray(logits, dtype=np.float64)
+    logits[:, 0] = -np.inf  # never emit padding
+    if temperature == 0:
+        return logits.argmax(axis=-1)
+    scaled = logits / temperature
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    probs = np.exp(scaled)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    return np.array([rng.choice(len(p), p=p) for p in probs])
+
+
+def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None) -> np.ndarray:
+    """Continue `prompt` (token ids, shape (steps,) or (batch, steps)) by `length` sampled tokens.
+
+    Every call of the model sees a buffer of one fixed shape (prompt + length), so it is traced
+    once; positions not yet written are padding, which a causal model ignores. After `end_id`
+    a row is padded with 0. Returns the whole sequences, prompt included.
+    """
+    _positive_int("length", length)
+    prompt = np.atleast_2d(np.asarray(prompt, dtype="int32"))
+    if prompt.shape[1] == 0:
+        raise ValueError("`prompt` needs at least one token (e.g. a start-of-sequence id).")
+    rng = np.random.default_rng(seed)
+    batch, start = prompt.shape
+    buffer = np.zeros((batch, start + length), dtype="int32")
+    buffer[:, :start] = prompt
+    finished = np.zeros(batch, dtype=bool)
+    for t in range(start, start + length):
+        logits = model.predict_on_batch(buffer)[:, t - 1, :]
+        token = _sample(logits, temperature, rng)
+        token[finished] = 0
+        buffer[:, t] = token
+        if end_id is not None:
+            finished |= token == end_id
+            if finished.all():
+                break
+    return buffer
+
+
+def seq2seq(
+    variant,
+    source_vocab_size,
+    target_vocab_size,
+    *,
+    embedding_dim=64,
+    units=128,
+    num_layers=1,
+    dropout=0.0,
+    name=None,
+    **layer_kwargs,
+) -> keras.Model:
+    """Encoder-decoder: inputs `[source_ids, decoder_input_ids]`, output target logits.
+
+    The encoder's final states (all levels) start the decoder, which is trained with teacher
+    forcing: its input is the target shifted right behind a start token. For a `bi-` variant
+    the encoder is bidirectional and each level's forward and backward states are joined to
+    start a one-directional decoder of twice the units.
+    """
+    variant = get_variant(variant)
+    _positive_int("target_vocab_size", target_vocab_size)
+    source, x = _sequence_input(None, source_vocab_size, embedding_dim, None, name="source")
+    target_in, y = _sequence_input(None, target_vocab_size, embedding_dim, None, name="decoder_input")
+    encoder = Recurrent(
+        variant, units, num_layers=num_layers, dropout=dropout, return_state=True, name="encoder", **layer_kwargs
+    )
+    _, *states = encoder(x)
+    decoder_variant, decoder_units = variant.name, units
+    if variant.bidirectional:
+        half = encoder.states_per_level // 2
+        joined = []
+        for level in range(num_layers):
+            block = states[level * 2 * half : (level + 1) * 2 * half]
+            joined += [keras.layers.Concatenate()([fw, bw]) for fw, bw in zip(block[:half], block[half:])]
+        states, decoder_variant, decoder_units = joined, variant.base, 2 * units
+    decoder = Recurrent(
+        decoder_variant,
+        decoder_units,
+        num_layers=num_layers,
+        dropout=dropout,
+        return_sequences=True,
+        name="decoder",
+        **layer_kwargs,
+    )
+    y = decoder(y, initial_state=states)
+    logits = keras.layers.Dense(target_vocab_size, name="logits")(y)
+    return keras.Model([source, target_in], logits, name=name or f"{variant.name}_seq2seq")
+
+
+def greedy_decode(model, source, *, start_id, max_length, end_id=None) -> np.ndarray:
+    """Greedy decoding of a `seq2seq` model: the target ids (batch, max_length), 0 after `end_id`."""
+    _positive_int("max_length", max_length)
+    source = np.atleast_2d(np.asarray(source, dtype="int32"))
+    batch = source.shape[0]
+    decoder_input = np.zeros((batch, max_length), dtype="int32")
+    decoder_input[:, 0] = start_id
+    output = np.zeros((batch, max_length), dtype="int32")
+    finished = np.zeros(batch, dtype=bool)
+    for t in range(max_length):
+        logits = np.asarray(model.predict_on_batch([source, decoder_input]))[:, t, :]
+        logits[:, 0] = -np.inf
+        token = logits.argmax(axis=-1).astype("int32")
+        token[finished] = 0
+        output[:, t] = token
+        if t + 1 < max_length:
+            decoder_input[:, t + 1] = token
+        if end_id is not None:
+            finished |= token == end_id
+            if finished.all():
+                break
+    return output
+
+
+def one_to_many(
+    variant,
+    input_dim,
+    steps,
+    output_dim,
+    *,
+    units=128,
+    num_layers=1,
+    dropout=0.0,
+    output_activation=None,
+    name=None,
+    **layer_kwargs,
+) -> keras.Model:
+    """Vector (batch, input_dim) -> sequence (batch, steps, output_dim).
+
+    The vector sets every initial state (through a tanh projection) and is also the input at
+    each step.
+    """
+    _positive_int("input_dim", input_dim)
+    _positive_int("steps", steps)
+    _positive_int("output_dim", output_dim)
+    _rate("dropout", dropout)
+    vector = keras.Input((input_dim,), name="vector")
+    layer = Recurrent(
+        variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
+    )
+    states = [
+        keras.layers.Dense(size, activation="tanh", name=f"initial_state_{i}")(vector)
+        for i, size in enumerate(layer.state_sizes * num_layers)
+    ]
+    repeated = keras.layers.RepeatVector(steps, name="repeat")(vector)
+    x = layer(repeated, initial_state=states)
+    outputs = keras.layers.Dense(output_dim, activation=output_activation, name="head")(x)
+    return keras.Model(vector, outputs, name=name or f"{get_variant(variant).name}_one_to_many")

@@ -1,0 +1,271 @@
+"""The variant registry: every recurrent variant is a few lines of data registered by name.
+
+    >>> import zoo
+    >>> zoo.list_variants("*lstm*")
+    ['bi-lstm', 'lstm']
+    >>> zoo.get_variant("cifg").citation
+    'Greff et al. 2015, LSTM: A Search Space Odyssey'
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = ["Variant", "register_variant", "list_variants", "get_variant", "UnknownVariantError"]
+
+# Families and the cell class that runs each; "builtin" names the Keras layer with the same math.
+FAMILIES = {
+    "elman": {"cell": "ElmanCell", "builtin": "SimpleRNN"},
+    "lstm": {"cell": "GatedCell", "builtin": "LSTM"},
+    "gru": {"cell": "GRUCell", "builtin": "GRU"},
+}
+
+
+class UnknownVariantError(ValueError):
+    """An unknown variant name; the message lists the valid names and the closest matches."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One registered recurrent variant.
+
+    Attributes:
+        name: registry name, e.g. `"peephole"` or `"bi-gru"`.
+        family: `"elman"`, `"lstm"` or `"gru"`: which zoo cell runs it.
+        description: one line.
+        citation: where the variant comes from.
+        equations: the update equations, plain text.
+        cell_options: arguments of the family's cell that make this variant.
+        builtin: whether a Keras built-in layer has exactly this math; the builder then uses it
+            (cuDNN on a GPU) unless asked for the zoo's own cell.
+        bidirectional: run in both directions (`keras.layers.Bidirectional`).
+        base: for a bidirectional variant, the name of the one-directional variant.
+        tags: free labels used by grids and `list_variants(tag=...)`, e.g. `"core"`, `"greff"`.
+    """
+
+    name: str
+    family: str
+    description: str
+    citation: str
+    equations: str
+    cell_options: dict[str, Any] = field(default_factory=dict)
+    builtin: bool = False
+    bidirectional: bool = False
+    base: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def builtin_layer(self) -> str | None:
+        """Name of the Keras layer with this math, or None."""
+        return FAMILIES[self.family]["builtin"] if self.builtin else None
+
+    def summary(self) -> str:
+        return f"{self.name}: {self.description} ({self.citation})"
+
+
+_REGISTRY: dict[str, Variant] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_variant(variant: Variant, *, aliases: tuple[str, ...] = (), bidirectional: bool = True) -> Variant:
+    """Register a variant and, unless `bidirectional=False`, its `bi-` form."""
+    if variant.family not in FAMILIES:
+        raise ValueError(f"unknown family {variant.family!r}; valid families: {sorted(FAMILIES)}")
+    for name in (variant.name, *aliases):
+        if name in _REGISTRY or name in _ALIASES:
+            raise ValueError(f"variant {name!r} is already registered")
+    _REGISTRY[variant.name] = variant
+    for alias in aliases:
+        _ALIASES[alias] = variant.name
+    if bidirectional and not variant.bidirectional:
+        bi = replace(
+            variant,
+            name=f"bi-{variant.name}",
+            description=f"bidirectional {variant.name}: {variant.description}",
+            citation=f"{variant.citation}; Schuster & Paliwal 1997",
+            equations=(
+                f"forward and backward {variant.name} over the sequence, outputs merged "
+                "(concat by default):\n" + variant.equations
+            ),
+            bidirectional=True,
+            base=variant.name,
+            tags=tuple(t for t in variant.tags if t != "core") + ("bidirectional",),
+        )
+        _REGISTRY[bi.name] = bi
+        for alias in aliases:
+            _ALIASES[f"bi-{alias}"] = bi.name
+    return variant
+
+
+def list_variants(pattern: str = "*", *, tag: str | None = None) -> list[str]:
+    """Sorted names of the registered variants matching a shell-style `pattern` (and `tag`).
+
+    Aliases are not listed; `get_variant` accepts them.
+    """
+    names = [n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern.lower())]
+    if tag is not None:
+        names = [n for n in names if tag in _REGISTRY[n].tags]
+    return sorted(names)
+
+
+def get_variant(name: str | Variant) -> Variant:
+    """The registered `Variant` called `name` (or an alias of it).
+
+    Raises:
+        UnknownVariantError: (a `ValueError`) listing the valid names and the closest matches.
+    """
+    if isinstance(name, Variant):
+        return name
+    if not isinstance(name, str):
+        raise UnknownVariantError(f"variant must be a name (str), got {name!r} of type {type(name).__name__}")
+    key = name.strip().lower().replace("_", "-")
+    key = _ALIASES.get(key, key)
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    close = difflib.get_close_matches(key, list(_REGISTRY) + list(_ALIASES), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownVariantError(
+        f"unknown variant {name!r}.{hint} Valid variants: {', '.join(sorted(_REGISTRY))}."
+    )
+
+
+# --- the variants -------------------------------------------------------------------------------
+
+_GREFF = "Greff et al. 2015, LSTM: A Search Space Odyssey"
+_LSTM_EQ = (
+    "i = sig(W_i x + R_i h' + b_i); f = sig(W_f x + R_f h' + b_f); "
+    "z = tanh(W_z x + R_z h' + b_z); o = sig(W_o x + R_o h' + b_o); "
+    "c = f*c' + i*z; h = o*tanh(c)"
+)
+_PEEP_EQ = (
+    "i = sig(W_i x + R_i h' + p_i*c' + b_i); f = sig(W_f x + R_f h' + p_f*c' + b_f); "
+    "z = tanh(W_z x + R_z h' + b_z); c = f*c' + i*z; "
+    "o = sig(W_o x + R_o h' + p_o*c + b_o); h = o*tanh(c)"
+)
+
+
+def _greff(name, description, equations, **options):
+    """A Greff et al. 2015 ablation: the peephole LSTM with one thing changed."""
+    return Variant(
+        name=name,
+        family="lstm",
+        description=description,
+        citation=_GREFF,
+        equations=equations,
+        cell_options={"peepholes": True, **options},
+        tags=("greff",),
+    )
+
+
+for _variant, _aliases in [
+    (
+        Variant(
+            "vanilla",
+            "elman",
+            "Elman RNN: one tanh layer fed back on itself",
+            "Elman 1990, Finding Structure in Time",
+            "h = tanh(W x + U h' + b)",
+            builtin=True,
+            tags=("core",),
+        ),
+        ("elman", "simple-rnn", "simplernn", "rnn"),
+    ),
+    (
+        Variant(
+            "lstm",
+            "lstm",
+            "LSTM with forget gate, no peepholes (Greff's NP); forget bias starts at 1",
+            "Hochreiter & Schmidhuber 1997; Gers et al. 2000; Jozefowicz et al. 2015",
+            _LSTM_EQ,
+            builtin=True,
+            tags=("core", "greff"),
+        ),
+        ("np",),
+    ),
+    (
+        Variant(
+            "peephole",
+            "lstm",
+            "LSTM with diagonal peepholes: i, f see c_{t-1}, o sees c_t (Greff's vanilla LSTM)",
+            "Gers & Schmidhuber 2000, Recurrent Nets that Time and Count",
+            _PEEP_EQ,
+            cell_options={"peepholes": True},
+            tags=("core", "greff"),
+        ),
+        ("peephole-lstm", "v"),
+    ),
+    (
+        _greff(
+            "cifg",
+            "coupled input-forget gate: i = 1 - f, peepholes on f and o (GRU-like, 3 blocks)",
+            "f = sig(W_f x + R_f h' + p_f*c' + b_f); i = 1 - f; z = tanh(W_z x + R_z h' + b_z); "
+            "c = f*c' + i*z; o = sig(W_o x + R_o h' + p_o*c + b_o); h = o*tanh(c)",
+            coupled=True,
+        ),
+        (),
+    ),
+    (_greff("nig", "no input gate: i = 1", "as peephole with i = 1: c = f*c' + z", input_gate=False), ()),
+    (_greff("nfg", "no forget gate: f = 1", "as peephole with f = 1: c = c' + i*z", forget_gate=False), ()),
+    (_greff("nog", "no output gate: o = 1", "as peephole with o = 1: h = tanh(c)", output_gate=False), ()),
+    (
+        _greff(
+            "niaf",
+            "no input activation function: z is linear",
+            "as peephole with z = W_z x + R_z h' + b_z",
+            input_activation="linear",
+        ),
+        (),
+    ),
+    (
+        _greff(
+            "noaf",
+            "no output activation function: h = o * c",
+            "as peephole with h = o*c",
+            output_activation="linear",
+        ),
+        (),
+    ),
+    (
+        _greff(
+            "fgr",
+            "full gate recurrence: every gate also sees all gates' previous activations",
+            "as peephole, each gate g in {i,f,o} adds sum_k R_{g,k} k' for k in {i,f,o}",
+            full_gate_recurrence=True,
+        ),
+        (),
+    ),
+    (
+        Variant(
+            "gru",
+            "gru",
+            "GRU, reset gate after the recurrent matmul (cuDNN/PyTorch form)",
+            "Cho et al. 2014; Chung et al. 2014",
+            "z = sig(W_z x + U_z h' + b_z); r = sig(W_r x + U_r h' + b_r); "
+            "n = tanh(W_h x + b_h + r*(U_h h' + b'_h)); h = z*h' + (1-z)*n",
+            cell_options={"reset_after": True},
+            builtin=True,
+            tags=("core",),
+        ),
+        (),
+    ),
+    (
+        Variant(
+            "gru-original",
+            "gru",
+            "GRU as first published, reset gate before the recurrent matmul",
+            "Cho et al. 2014, Learning Phrase Representations using RNN Encoder-Decoder",
+            "z = sig(W_z x + U_z h' + b_z); r = sig(W_r x + U_r h' + b_r); "
+            "n = tanh(W_h x + U_h (r*h') + b_h); h = z*h' + (1-z)*n",
+            cell_options={"reset_after": False},
+            builtin=True,
+        ),
+        ("gru-v1", "gru-reset-before"),
+    ),
+]:
+    register_variant(_variant, aliases=_aliases)
+
+# The bidirectional LSTM is the core bidirectional variant of the zoo.
+_REGISTRY["bi-lstm"] = replace(_REGISTRY["bi-lstm"], tags=_REGISTRY["bi-lstm"].tags + ("core",))

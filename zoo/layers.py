@@ -217,13 +217,13 @@ class Recurrent(keras.layers.Layer):
         """How many state tensors each level returns (and takes as `initial_state`)."""
         return len(self.state_sizes)
 
-    def build(self, input_shape):
-        if len(input_shape) != 3:
+    def build(self, sequences_shape, initial_state_shape=None):
+        if len(sequences_shape) != 3:
             raise ValueError(
                 f"recurrent layer {self.variant.name!r} expects inputs of rank 3 (batch, timesteps, "
-                f"features), got shape {tuple(input_shape)} of rank {len(input_shape)}."
+                f"features), got shape {tuple(sequences_shape)} of rank {len(sequences_shape)}."
             )
-        shape = tuple(input_shape)
+        shape = tuple(sequences_shape)
         for layer, dropout in zip(self.levels, self.dropouts):
             layer.build(shape)
             out = layer.compute_output_shape(shape)
@@ -232,7 +232,7 @@ class Recurrent(keras.layers.Layer):
             shape = (shape[0], shape[1], out[-1])
         self.built = True
 
-    def call(self, inputs, initial_state=None, mask=None, training=None):
+    def call(self, sequences, initial_state=None, mask=None, training=None):
         if initial_state is not None:
             initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
             expected = self.states_per_level * self.num_layers
@@ -241,7 +241,7 @@ class Recurrent(keras.layers.Layer):
                     f"`initial_state` of {self.variant.name!r} with num_layers={self.num_layers} needs "
                     f"{expected} tensors ({self.states_per_level} per level), got {len(initial_state)}."
                 )
-        x = inputs
+        x = sequences
         states = []
         for level, (layer, dropout) in enumerate(zip(self.levels, self.dropouts)):
             level_state = None
@@ -258,14 +258,14 @@ class Recurrent(keras.layers.Layer):
                 x = dropout(x, training=training)
         return [x, *states] if self.return_state else x
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, sequences, mask=None):
         output_mask = mask if self.return_sequences else None
         if self.return_state:
             return [output_mask] + [None] * (self.states_per_level * self.num_layers)
         return output_mask
 
-    def compute_output_shape(self, input_shape, initial_state_shape=None):
-        batch, steps = input_shape[0], input_shape[1]
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, steps = sequences_shape[0], sequences_shape[1]
         output = (batch, steps, self.output_units) if self.return_sequences else (batch, self.output_units)
         if not self.return_state:
             return output

@@ -147,7 +147,7 @@ _PEEP_EQ = (
 )
 
 
-def _greff(name, description, equations, **options):
+def _greff(name, description, equations, tags=("greff",), **options):
     """A Greff et al. 2015 ablation: the peephole LSTM with one thing changed."""
     return Variant(
         name=name,
@@ -156,7 +156,7 @@ def _greff(name, description, equations, **options):
         citation=_GREFF,
         equations=equations,
         cell_options={"peepholes": True, **options},
-        tags=("greff",),
+        tags=tags,
     )
 
 
@@ -204,6 +204,7 @@ for _variant, _aliases in [
             "f = sig(W_f x + R_f h' + p_f*c' + b_f); i = 1 - f; z = tanh(W_z x + R_z h' + b_z); "
             "c = f*c' + i*z; o = sig(W_o x + R_o h' + p_o*c + b_o); h = o*tanh(c)",
             coupled=True,
+            tags=("core", "greff"),
         ),
         (),
     ),

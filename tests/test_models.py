@@ -1,0 +1,113 @@
+"""The topology builders: many-to-one, many-to-many, language model, seq2seq, one-to-many."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+
+pytestmark = pytest.mark.backend
+
+
+def test_many_to_one_on_tokens_ignores_padding():
+    keras.utils.set_random_seed(1)
+    model = zoo.many_to_one("peephole", 3, vocab_size=10, embedding_dim=4, units=6)
+    tokens = np.array([[3, 4, 5]], "int32")
+    padded = np.array([[3, 4, 5, 0, 0]], "int32")
+    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(tokens, verbose=0), rtol=1e-5)
+    assert model.output_shape == (None, 3)
+
+
+def test_many_to_many_gives_one_output_per_step():
+    model = zoo.many_to_many("bi-cifg", 5, input_dim=3, units=4)
+    out = model.predict(np.zeros((2, 7, 3), "float32"), verbose=0)
+    assert out.shape == (2, 7, 5)
+    np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_input_kind_must_be_exactly_one():
+    with pytest.raises(ValueError, match="exactly one of `input_dim`"):
+        zoo.many_to_one("lstm", 2)
+    with pytest.raises(ValueError, match="exactly one of `input_dim`"):
+        zoo.many_to_one("lstm", 2, input_dim=3, vocab_size=5)
+    with pytest.raises(ValueError, match="num_outputs=0"):
+        zoo.many_to_one("lstm", 0, input_dim=3)
+
+
+def test_language_model_rejects_bidirectional_variants():
+    with pytest.raises(ValueError, match="'bi-gru' is bidirectional.*use 'gru'"):
+        zoo.language_model("bi-gru", 10)
+
+
+def test_language_model_learns_a_cycle_and_generates_it():
+    """Tokens 1..4 repeat; a trained model continues the cycle greedily."""
+    keras.utils.set_random_seed(3)
+    cycle = np.tile(np.arange(1, 5), 8)[None, :].astype("int32")
+    x, y = np.repeat(cycle[:, :-1], 16, axis=0), np.repeat(cycle[:, 1:], 16, axis=0)
+    model = zoo.language_model("cifg", 5, embedding_dim=8, units=16)
+    model.compile(keras.optimizers.Adam(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    out = zoo.generate(model, [2, 3], 8, temperature=0)
+    np.testing.assert_array_equal(out[0], [2, 3, 4, 1, 2, 3, 4, 1, 2, 3])
+
+
+def test_generate_is_seeded_and_never_emits_padding():
+    keras.utils.set_random_seed(0)
+    model = zoo.language_model("gru", 7, embedding_dim=4, units=8)
+    a = zoo.generate(model, [[1], [2]], 12, temperature=1.5, seed=5)
+    b = zoo.generate(model, [[1], [2]], 12, temperature=1.5, seed=5)
+    c = zoo.generate(model, [[1], [2]], 12, temperature=1.5, seed=6)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert a.shape == (2, 13) and (a[:, 1:] > 0).all()
+    with pytest.raises(ValueError, match="temperature=-1"):
+        zoo.generate(model, [1], 3, temperature=-1)
+
+
+def test_generate_stops_rows_after_end_token():
+    model = zoo.language_model("lstm", 4, units=4)
+    out = zoo.generate(model, [[1]] * 4, 10, temperature=2.0, seed=0, end_id=3)
+    for row in out:
+        ends = np.flatnonzero(row == 3)
+        if ends.size:
+            assert (row[ends[0] + 1:] == 0).all()
+
+
+@pytest.mark.parametrize("name", ["lstm", "bi-peephole", "gru"])
+def test_seq2seq_greedy_decoding_matches_teacher_forced_argmax(name):
+    """Feeding the greedy output back as decoder input reproduces the same tokens."""
+    keras.utils.set_random_seed(2)
+    model = zoo.seq2seq(name, 9, 6, embedding_dim=4, units=5, num_layers=2)
+    source = np.array([[1, 2, 3, 4], [5, 6, 0, 0]], "int32")
+    decoded = zoo.greedy_decode(model, source, start_id=1, max_length=5)
+    assert decoded.shape == (2, 5)
+    decoder_input = np.concatenate([np.ones((2, 1), "int32"), decoded[:, :-1]], axis=1)
+    logits = model.predict([source, decoder_input], verbose=0)
+    logits[..., 0] = -np.inf
+    np.testing.assert_array_equal(logits.argmax(-1), decoded)
+
+
+def test_seq2seq_bidirectional_encoder_feeds_a_wider_decoder():
+    model = zoo.seq2seq("bi-lstm", 9, 6, units=5)
+    assert model.get_layer("decoder").units == 10
+    assert model.get_layer("decoder").variant.name == "lstm"
+
+
+def test_seq2seq_learns_to_copy():
+    keras.utils.set_random_seed(4)
+    rng = np.random.default_rng(0)
+    src = rng.integers(2, 6, size=(256, 3)).astype("int32")
+    dec_in = np.concatenate([np.ones((256, 1), "int32"), src[:, :-1]], axis=1)
+    model = zoo.seq2seq("gru", 6, 6, embedding_dim=8, units=32)
+    model.compile(keras.optimizers.Adam(0.02), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit([src, dec_in], src, epochs=40, batch_size=64, verbose=0)
+    decoded = zoo.greedy_decode(model, src[:32], start_id=1, max_length=3)
+    assert (decoded == src[:32]).all(axis=1).mean() > 0.9
+
+
+def test_one_to_many_shape_and_conditioning():
+    model = zoo.one_to_many("peephole", 3, 6, 2, units=4)
+    v = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.5]], "float32")
+    out = model.predict(v, verbose=0)
+    assert out.shape == (2, 6, 2)
+    assert not np.allclose(out[0], out[1])  # the vector conditions the sequence

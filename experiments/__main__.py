@@ -1,0 +1,87 @@
+"""Command line: `python -m experiments {tasks,grids,run,report}`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def cmd_tasks(args) -> int:
+    from experiments.tasks import get_task, list_tasks
+
+    for name in list_tasks():
+        task = get_task(name)
+        direction = "higher" if task.higher_is_better else "lower"
+        print(f"{task.name}: {task.description}")
+        print(f"    topology {task.topology} | metric {task.metric} ({direction} is better) | "
+              f"baseline: {task.baseline_name}")
+        for size, values in task.sizes.items():
+            print(f"    {size:<8} " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        print(f"    data: {task.source} | {task.citation}")
+    return 0
+
+
+def cmd_grids(args) -> int:
+    from experiments.grids import GRIDS, expand
+
+    for name, grid in GRIDS.items():
+        runs = expand(name)
+        tasks = ", ".join(sorted({r.label for r in runs}))
+        print(f"{name}: {grid['description']}\n    {len(runs)} runs | tasks: {tasks} | "
+              f"variants: {', '.join(grid['variants'])} | seeds: {grid['seeds']}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from experiments.runner import run
+
+    return run(args.grid, args.set, args.only, args.storage, args.results, args.workers, args.worker_id)
+
+
+def cmd_report(args) -> int:
+    from experiments.report import write_report
+
+    return write_report(args.grid, storage=args.storage, results_dir=args.results, out_dir=args.out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments",
+                                     description="Train the zoo's variants on sequence tasks and compare them.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("tasks", help="list the tasks with topology, metric, baseline and sizes").set_defaults(func=cmd_tasks)
+    sub.add_parser("grids", help="list the experiment grids").set_defaults(func=cmd_grids)
+
+    p = sub.add_parser("run", help="train every run of a grid (resumable)")
+    p.add_argument("--grid", default="quick", help="grid name (see `grids`); default quick")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting: model.units=64, train.epochs=3, params.adding.T=100, seeds=0,1, size=smoke")
+    p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (one per GPU on a multi-GPU machine)")
+    p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
+    p.add_argument("--results", help="folder for run artifacts (default results/)")
+    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write reports/<grid>/ from the results store (never trains)")
+    p.add_argument("--grid", default="quick")
+    p.add_argument("--storage")
+    p.add_argument("--results")
+    p.add_argument("--out", help="output folder (default reports/<grid>)")
+    p.set_defaults(func=cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # store or data unavailable
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

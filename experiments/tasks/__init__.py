@@ -1,0 +1,188 @@
+"""Tasks: what a variant is trained and scored on.
+
+A task is one small declaration (see `Task`): how its data is made or loaded, its topology,
+its metrics and which way is better, a trivial baseline, its parameters and named sizes
+(`smoke` for tests, `default` for minutes on a CPU, `paper` for the published setting).
+
+    >>> from experiments.tasks import get_task, list_tasks
+    >>> task = get_task("adding")
+    >>> data = task.load(size="smoke", seed=0)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "TOPOLOGIES"]
+
+SIZES = ("smoke", "default", "paper")
+TOPOLOGIES = ("regression", "classification", "tagging", "seq2seq", "language_model", "forecasting")
+
+
+@dataclass
+class Split:
+    """One split: inputs, targets and (optional) per-target weights, 0 on padding."""
+
+    x: Any
+    y: np.ndarray
+    sample_weight: np.ndarray | None = None
+
+    def __len__(self):
+        first = self.x[0] if isinstance(self.x, (list, tuple)) else self.x
+        return len(first)
+
+
+@dataclass
+class Dataset:
+    """train / val / test splits plus what the model builder needs (`info`)."""
+
+    train: Split
+    val: Split
+    test: Split
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> Split:
+        return {"train": self.train, "val": self.val, "test": self.test}[name]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A declaration of one task.
+
+    Attributes:
+        name: registry name.
+        description: one line.
+        topology: one of `TOPOLOGIES`; picks the model builder and the loss.
+        metric: the main metric (a key of what `score` returns).
+        higher_is_better: direction of `metric`.
+        params: the task's parameters and their default values (e.g. sequence length `T`).
+        sizes: `smoke`, `default` and `paper`, each a dict of parameter values.
+        make: `make(params, seed) -> Dataset`; deterministic in the seed.
+        score: `score(split, predictions, info) -> dict` of metrics.
+        baseline: `baseline(dataset, params) -> dict` of the trivial baseline's test metrics.
+        baseline_name: what the trivial baseline predicts.
+        train: training settings this task needs by default (overridable per grid).
+        choices: the valid values of parameters that take one of a few.
+        citation, source: where the task and its data come from.
+    """
+
+    name: str
+    description: str
+    topology: str
+    metric: str
+    higher_is_better: bool
+    params: dict[str, Any]
+    sizes: dict[str, dict[str, Any]]
+    make: Callable[[dict, int], Dataset]
+    score: Callable[[Split, Any, dict], dict]
+    baseline: Callable[[Dataset, dict], dict]
+    baseline_name: str
+    train: dict[str, Any] = field(default_factory=dict)
+    choices: dict[str, tuple] = field(default_factory=dict)
+    citation: str = ""
+    source: str = "generated from the seed"
+
+    def resolve(self, size: str = "default", params: dict | None = None) -> dict[str, Any]:
+        """The parameter values of `size` with `params` on top, checked by name and type."""
+        if size not in self.sizes:
+            raise ValueError(f"unknown size {size!r} for task {self.name!r}; valid sizes: {', '.join(self.sizes)}.")
+        resolved = {**self.params, **self.sizes[size]}
+        for key, value in (params or {}).items():
+            if key not in self.params:
+                raise ValueError(
+                    f"unknown parameter {key!r} for task {self.name!r}; valid parameters: "
+                    f"{', '.join(sorted(self.params)) or '(none)'}."
+                )
+            resolved[key] = _coerce(f"{self.name}.{key}", value, self.params[key])
+        for key, valid in self.choices.items():
+            if resolved[key] not in valid:
+                raise ValueError(
+                    f"{self.name}.{key} must be one of {', '.join(map(str, valid))}, got {resolved[key]!r}."
+                )
+        for key, value in resolved.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+                raise ValueError(f"{self.name}.{key} must be positive, got {value!r}.")
+        return resolved
+
+    def load(self, size: str = "default", seed: int = 0, **params) -> Dataset:
+        """The task's data at `size` (parameters checked before anything is fetched)."""
+        resolved = self.resolve(size, params)
+        return self.make(resolved, seed)
+
+    def label(self, params: dict | None = None) -> str:
+        """Display name: the task name plus parameters that differ from the size's values."""
+        if not params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
+
+
+def _coerce(key: str, value, default):
+    """`value` converted to the type of `default`, or a ValueError naming the key."""
+    kind = type(default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ValueError(f"{key} must be true or false, got {value!r}.")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ValueError(f"{key} must be an integer, got {value!r}.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} must be an integer, got {value!r}.") from None
+        if number != int(number):
+            raise ValueError(f"{key} must be an integer, got {value!r}.")
+        return int(number)
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} must be a number, got {value!r}.") from None
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{key} must be a string, got {value!r}.")
+        return value
+    return value
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    if task.topology not in TOPOLOGIES:
+        raise ValueError(f"task {task.name!r}: unknown topology {task.topology!r}; valid: {', '.join(TOPOLOGIES)}.")
+    missing = [s for s in SIZES if s not in task.sizes]
+    if missing:
+        raise ValueError(f"task {task.name!r} lacks sizes {missing}")
+    for size, values in task.sizes.items():
+        unknown = set(values) - set(task.params)
+        if unknown:
+            raise ValueError(f"task {task.name!r} size {size!r} sets unknown parameters {sorted(unknown)}")
+    _TASKS[task.name] = task
+    return task
+
+
+def list_tasks() -> list[str]:
+    _load_all()
+    return sorted(_TASKS)
+
+
+def get_task(name: str) -> Task:
+    """The task called `name`; an unknown name lists the valid ones and the closest."""
+    _load_all()
+    if name in _TASKS:
+        return _TASKS[name]
+    close = difflib.get_close_matches(str(name), list(_TASKS), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"unknown task {name!r}.{hint} Valid tasks: {', '.join(sorted(_TASKS))}.")
+
+
+def _load_all():
+    # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
+    from experiments.tasks import mnist, synthetic  # noqa: F401

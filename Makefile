@@ -49,6 +49,9 @@ experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N paralle
 report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing
 	$(PY) -m experiments report --grid $(GRID)
 
+bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
+	$(PY) -m zoo.bench $(ARGS)
+
 tasks: $(STAMP) ## list the tasks with topology, metric, baseline and sizes
 	$(PY) -m experiments tasks
 

@@ -1,0 +1,355 @@
+"""`python -m zoo.bench`: every variant's training step and inference pass, timed side by side.
+
+For each shape (batch, steps, input features, units), every variant gets a tiny model
+(recurrent layer -> Dense(1), MSE, Adam). After warm-up the variants are timed in turns, one
+step each per round, so that machine noise hits all alike; the median over rounds is reported
+with its ratio to the built-in `lstm` of the same round set. Also reported:
+
+- achieved FLOP/s of the recurrence (input and recurrent matmuls of every step; 3x forward for
+  a training step) against a plain matrix multiply of the same per-step shape, timed in the
+  same run: the practical limit of the device for this work;
+- whether a step after warm-up retraced (TensorFlow: tracing count of the train function);
+- peak device memory where the backend reports it (JAX on a GPU).
+
+Results: `reports/bench/bench-<backend>.csv`, `bench-<backend>.md`, `step_time_vs_length-<backend>.png`,
+and the table on stdout. `KERAS_BACKEND=jax python -m zoo.bench` benchmarks the JAX backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+REFERENCE_SHAPE = (64, 100, 32, 128)
+DEFAULT_SHAPES = [REFERENCE_SHAPE, (64, 400, 32, 128), (64, 1000, 32, 128), (64, 100, 32, 512)]
+# Variants whose math equals a built-in layer also run through the zoo's own cell, to show its cost.
+OWN_CELL_TWINS = ("vanilla", "lstm", "gru")
+
+
+def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:
+    """Multiply-adds x 2 of the per-step matmuls (input, recurrent, gate recurrence) of a forward pass."""
+    from zoo.layers import make_cell
+    from zoo.registry import get_variant
+
+    v = get_variant(variant)
+    base = v.base or v.name
+    cell = make_cell(base, units)
+    blocks = {"elman": 1, "gru": 3}.get(v.family) or len(cell.blocks)
+    per_step = 2 * batch * (input_dim + units) * blocks * units
+    if v.family == "lstm" and cell.full_gate_recurrence:
+        size = len(cell.sigmoid_gates) * units
+        per_step += 2 * batch * size * size
+    return per_step * steps * (2 if v.bidirectional else 1)
+
+
+def _model(variant: str, steps: int, input_dim: int, units: int, implementation: str):
+    import keras
+
+    from zoo.layers import Recurrent
+
+    inputs = keras.Input((steps, input_dim))
+    x = Recurrent(variant, units, implementation=implementation)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    return model
+
+
+def _tracing_count(model) -> int | None:
+    fn = getattr(model, "train_function", None)
+    fn = getattr(fn, "__wrapped__", fn)
+    for candidate in (fn, getattr(model, "_train_function", None)):
+        count = getattr(candidate, "experimental_get_tracing_count", None)
+        if count:
+            return count()
+    return None
+
+
+def _matmul_limit(batch: int, input_dim: int, units: int, repeats: int = 50) -> float:
+    """FLOP/s of back-to-back (batch, input+units) @ (input+units, 4 units) matmuls on this device."""
+    import keras
+    from keras import ops
+
+    a = keras.random.normal((batch, input_dim + units))
+    b = keras.random.normal((input_dim + units, 4 * units))
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def chain(a, b):
+            acc = a
+            for _ in range(repeats):
+                acc = tf.tanh(tf.matmul(acc, b))[:, : input_dim + units]
+            return acc
+    elif backend == "jax":
+        import jax
+
+        @jax.jit
+        def chain(a, b):
+            acc = a
+            for _ in range(repeats):
+                acc = jax.numpy.tanh(acc @ b)[:, : input_dim + units]
+            return acc
+    else:
+        def chain(a, b):
+            acc = a
+            for _ in range(repeats):
+                acc = ops.tanh(ops.matmul(acc, b))[:, : input_dim + units]
+            return acc
+
+    def run():
+        out = chain(a, b)
+        np.asarray(ops.convert_to_numpy(out))
+
+    run()
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return repeats * 2 * batch * (input_dim + units) * 4 * units / statistics.median(times)
+
+
+def _peak_memory() -> float | None:
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}
+        if "peak_bytes_in_use" in stats:
+            return stats["peak_bytes_in_use"] / 2 ** 20
+    return None
+
+
+def _device() -> str:
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        d = jax.devices()[0]
+        return f"{d.platform.upper()} ({d.device_kind})"
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return f"GPU ({tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU')})"
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def bench_shape(entries, shape, rounds: int, warmup: int, log=print):
+    """Time every (label, variant, implementation) at one shape; returns result rows."""
+    import keras
+
+    batch, steps, input_dim, units = shape
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batch, steps, input_dim)).astype("float32")
+    y = rng.normal(size=(batch, 1)).astype("float32")
+    models, build_seconds, traces = {}, {}, {}
+    for label, variant, implementation in entries:
+        keras.utils.set_random_seed(0)
+        start = time.perf_counter()
+        model = _model(variant, steps, input_dim, units, implementation)
+        for _ in range(warmup):
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+        build_seconds[label] = time.perf_counter() - start
+        traces[label] = _tracing_count(model)
+        models[label] = model
+        log(f"  warmed up {label:<16} {shape} in {build_seconds[label]:.1f}s")
+    train_times = {label: [] for label in models}
+    infer_times = {label: [] for label in models}
+    for _ in range(rounds):  # interleaved: each round times every variant once
+        for label, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            train_times[label].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            np.asarray(model.predict_on_batch(x))
+            infer_times[label].append(time.perf_counter() - start)
+    limit = _matmul_limit(batch, input_dim, units)
+    rows = []
+    for label, variant, implementation in entries:
+        train = statistics.median(train_times[label])
+        infer = statistics.median(infer_times[label])
+        flops = _recurrent_flops(variant, steps, batch, input_dim, units)
+        after = _tracing_count(models[label])
+        rows.append({
+            "variant": label, "batch": batch, "steps": steps, "input_dim": input_dim, "units": units,
+            "parameters": int(models[label].count_params()),
+            "train_ms": 1000 * train, "infer_ms": 1000 * infer,
+            "train_spread": (max(train_times[label]) - min(train_times[label])) / train,
+            "train_gflops": 3 * flops / train / 1e9, "infer_gflops": flops / infer / 1e9,
+            "matmul_gflops": limit / 1e9, "train_efficiency": 3 * flops / train / limit,
+            "retraced_after_warmup": (after - traces[label]) if after is not None and traces[label] is not None else None,
+            "warmup_seconds": build_seconds[label],
+        })
+    reference = next((r for r in rows if r["variant"] == "lstm"), None)
+    for row in rows:
+        row["train_vs_lstm"] = row["train_ms"] / reference["train_ms"] if reference else float("nan")
+        row["infer_vs_lstm"] = row["infer_ms"] / reference["infer_ms"] if reference else float("nan")
+    del models
+    return rows
+
+
+def entries_for(variants):
+    from zoo.registry import get_variant
+
+    entries = []
+    for name in variants:
+        entries.append((name, name, "auto"))
+        if name in OWN_CELL_TWINS:
+            entries.append((f"{name}[zoo cell]", name, "zoo"))
+    if "lstm" not in [v for _, v, impl in entries if impl == "auto"]:
+        entries.insert(0, ("lstm", "lstm", "auto"))  # the reference of every ratio
+    for _, variant, _ in entries:
+        get_variant(variant)
+    return entries
+
+
+def markdown(rows, env) -> str:
+    lines = [f"# Benchmark: {env['backend']} on {env['device']}", "",
+             f"keras {env['keras']}, {env.get('backend_version', '')}; median of {env['rounds']} interleaved "
+             f"steps after {env['warmup']} warm-up steps; ratios against the built-in `lstm` at the same shape.", ""]
+    for shape in sorted({(r["batch"], r["steps"], r["input_dim"], r["units"]) for r in rows}, key=lambda s: (s[3], s[1])):
+        batch, steps, input_dim, units = shape
+        lines += [f"## batch {batch}, {steps} steps, {input_dim} features, {units} units", "",
+                  "| variant | params | train ms | vs lstm | infer ms | vs lstm | train GFLOP/s | of matmul limit | retraced |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in [r for r in rows if (r["batch"], r["steps"], r["input_dim"], r["units"]) == shape]:
+            retraced = "–" if r["retraced_after_warmup"] is None else ("yes" if r["retraced_after_warmup"] else "no")
+            lines.append(f"| {r['variant']} | {r['parameters']:,} | {r['train_ms']:.1f} | {r['train_vs_lstm']:.2f}x | "
+                         f"{r['infer_ms']:.1f} | {r['infer_vs_lstm']:.2f}x | {r['train_gflops']:.1f} | "
+                         f"{100 * r['train_efficiency']:.0f}% | {retraced} |")
+        lines.append("")
+    lengths = sorted({r["steps"] for r in rows if r["units"] == REFERENCE_SHAPE[3]})
+    if len(lengths) > 1:
+        lines += ["## Growth with sequence length (train ms per step of the sequence, 1.00 = linear)", "",
+                  "| variant | " + " | ".join(f"{n} steps" for n in lengths) + " |", "|---|" + "---:|" * len(lengths)]
+        for variant in dict.fromkeys(r["variant"] for r in rows):
+            per = {r["steps"]: r["train_ms"] / r["steps"] for r in rows
+                   if r["variant"] == variant and r["units"] == REFERENCE_SHAPE[3]}
+            if len(per) == len(lengths):
+                base = per[lengths[0]]
+                lines.append(f"| {variant} | " + " | ".join(f"{per[n] / base:.2f}" for n in lengths) + " |")
+        lines.append("")
+    if any(r.get("peak_memory_mib") for r in rows):
+        lines += ["Peak device memory is in `bench.csv` (`peak_memory_mib`).", ""]
+    return "\n".join(lines)
+
+
+def plot(rows, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        points = sorted((r["steps"], r["train_ms"]) for r in rows if r["variant"] == variant and r["units"] == REFERENCE_SHAPE[3])
+        if len(points) > 1:
+            ax.plot(*zip(*points), marker="o", label=variant, linestyle="--" if "[zoo" in variant else "-")
+    ax.set_xlabel("sequence length (steps)")
+    ax.set_ylabel("training step (ms)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_title("Training step time against sequence length")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def parse_shape(text: str):
+    try:
+        parts = tuple(int(p) for p in text.split("x"))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or min(parts) <= 0:
+        raise argparse.ArgumentTypeError(f"a shape is BATCHxSTEPSxFEATURESxUNITS of positive integers, got {text!r}")
+    return parts
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zoo.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", default="*", help="shell pattern or comma-separated names (default: all)")
+    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=None,
+                        help="shapes BATCHxSTEPSxFEATURESxUNITS (default: 64x100x32x128 64x400x32x128 "
+                             "64x1000x32x128 64x100x32x512)")
+    parser.add_argument("--long-variants", default="*",
+                        help="variants also timed at shapes other than the reference (default: all)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds (median reported)")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per model")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "reports" / "bench"))
+    args = parser.parse_args(argv)
+
+    import keras
+    import pandas as pd
+
+    from zoo.registry import list_variants
+
+    def select(spec):
+        names = []
+        for part in spec.split(","):
+            matched = list_variants(part.strip()) if any(c in part for c in "*?[") else [part.strip()]
+            if not matched:
+                raise ValueError(f"--variants pattern {part!r} matches no variant; variants: {', '.join(list_variants())}")
+            names += [m for m in matched if m not in names]
+        return names
+
+    try:
+        variants = select(args.variants)
+        long_variants = set(select(args.long_variants))
+        entries = entries_for(variants)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.rounds < 1 or args.warmup < 1:
+        print(f"error: --rounds and --warmup must be >= 1, got {args.rounds}, {args.warmup}", file=sys.stderr)
+        return 2
+    shapes = args.shapes or DEFAULT_SHAPES
+    env = {"backend": keras.backend.backend(), "keras": keras.__version__, "device": _device(),
+           "rounds": args.rounds, "warmup": args.warmup}
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax"}.get(env["backend"])
+    if backend_module:
+        env["backend_version"] = f"{backend_module} {__import__(backend_module).__version__}"
+    print(f"benchmark: {len(entries)} models x {len(shapes)} shapes on {env['backend']}, {env['device']}", flush=True)
+    started = time.perf_counter()
+    rows = []
+    for shape in shapes:
+        chosen = entries if shape == REFERENCE_SHAPE else [
+            e for e in entries if e[1] in long_variants or e[0] == "lstm"]
+        print(f"shape batch={shape[0]} steps={shape[1]} features={shape[2]} units={shape[3]}: {len(chosen)} models", flush=True)
+        shape_rows = bench_shape(chosen, shape, args.rounds, args.warmup)
+        peak = _peak_memory()
+        for row in shape_rows:
+            row["peak_memory_mib"] = peak
+        rows += shape_rows
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "device", env["device"])
+    frame.insert(0, "backend", env["backend"])
+    frame.to_csv(out / f"bench-{env['backend']}.csv", index=False)
+    text = markdown(rows, env)
+    (out / f"bench-{env['backend']}.md").write_text(text)
+    plot(rows, out / f"step_time_vs_length-{env['backend']}.png")
+    print(text)
+    print(f"wrote {out}/bench-{env['backend']}.{{csv,md}} and step_time_vs_length-{env['backend']}.png "
+          f"in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

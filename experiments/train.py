@@ -41,6 +41,8 @@ def build_model(task: Task, variant: str, info: dict, model: dict):
               else {"vocab_size": info.get("vocab_size"), "embedding_dim": model["embedding_dim"]})
     if task.topology in ("regression", "forecasting"):
         return zoo.many_to_one(variant, info["num_outputs"], output_activation=None, **inputs, **common)
+    if task.topology == "frame_prediction":
+        return zoo.many_to_many(variant, info["num_outputs"], output_activation="sigmoid", **inputs, **common)
     if task.topology == "classification":
         return zoo.many_to_one(variant, info["num_outputs"], output_activation="softmax", **inputs, **common)
     if task.topology == "tagging":
@@ -58,12 +60,23 @@ def loss_for(task: Task):
 
     if task.topology in ("regression", "forecasting"):
         return keras.losses.MeanSquaredError()
+    if task.topology == "frame_prediction":
+        return keras.losses.BinaryCrossentropy()
     from_logits = task.topology in ("seq2seq", "language_model")
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
 def predict(task: Task, model, split: Split, info: dict, batch_size: int):
-    """What the task's `score` reads: outputs, or greedy decodings for seq2seq."""
+    """What the task's `score` reads: outputs; greedy decodings for seq2seq; for a language model
+    the log-probability of each true next token (the whole softmax of a test set may not fit)."""
+    if task.topology == "language_model":
+        from scipy.special import log_softmax
+
+        out = []
+        for i in range(0, len(split.y), batch_size):
+            logits = np.asarray(model.predict_on_batch(split.x[i:i + batch_size]), dtype=np.float64)
+            out.append(np.take_along_axis(log_softmax(logits, axis=-1), split.y[i:i + batch_size, :, None], axis=-1)[..., 0])
+        return np.concatenate(out)
     if task.topology == "seq2seq":
         source = split.x[0]
         return np.concatenate([
@@ -181,22 +194,14 @@ def train_run(task: Task, variant: str, size: str, params: dict, seed: int, mode
         record["eval_seconds"] = time.perf_counter() - start
         if run_dir is not None:
             model.save(run_dir / "model.keras")
-            if "decode" in data.info:
-                record["samples"] = _samples(task, model, data, train_settings)
+            if "vocabulary" in data.info:
+                (run_dir / "vocabulary.json").write_text(data.info["vocabulary"].to_json(), encoding="utf-8")
+        if task.samples is not None:
+            record["samples"] = task.samples(model, data)
     if run_dir is not None:
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")
     return record
-
-
-def _samples(task, model, data, train_settings, count=8):
-    """A few test inputs with the model's answer and the truth, for the report."""
-    split = data.test
-    subset = Split([x[:count] for x in split.x], split.y[:count])
-    predicted = predict(task, model, subset, data.info, train_settings["batch_size"])
-    decode = data.info["decode"]
-    return [{"input": decode(subset.x[0][i]), "output": decode(predicted[i]), "target": decode(subset.y[i])}
-            for i in range(len(subset.y))]
 
 
 def _write_history(path: Path, history: dict):

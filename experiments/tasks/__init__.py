@@ -17,10 +17,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "TOPOLOGIES"]
+__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "TOPOLOGIES",
+           "CAUSAL_TOPOLOGIES"]
 
 SIZES = ("smoke", "default", "paper")
-TOPOLOGIES = ("regression", "classification", "tagging", "seq2seq", "language_model", "forecasting")
+TOPOLOGIES = ("regression", "classification", "tagging", "seq2seq", "language_model", "frame_prediction", "forecasting")
+# Topologies that predict what comes next: a bidirectional variant would see the answer.
+CAUSAL_TOPOLOGIES = ("language_model", "frame_prediction")
 
 
 @dataclass
@@ -67,6 +70,8 @@ class Task:
         baseline_name: what the trivial baseline predicts.
         train: training settings this task needs by default (overridable per grid).
         choices: the valid values of parameters that take one of a few.
+        samples: `samples(model, dataset) -> [{"input", "output", "target"}]`, what a generative
+            task's trained model writes, for the report.
         citation, source: where the task and its data come from.
     """
 
@@ -83,6 +88,7 @@ class Task:
     baseline_name: str
     train: dict[str, Any] = field(default_factory=dict)
     choices: dict[str, tuple] = field(default_factory=dict)
+    samples: Callable[[Any, Dataset], list[dict]] | None = None
     citation: str = ""
     source: str = "generated from the seed"
 
@@ -185,4 +191,4 @@ def get_task(name: str) -> Task:
 
 def _load_all():
     # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
-    from experiments.tasks import mnist, synthetic  # noqa: F401
+    from experiments.tasks import mnist, music, series, synthetic, text  # noqa: F401

@@ -165,7 +165,17 @@ def make_seq2seq_addition(params, seed):
 
     return Dataset(split(params["n_train"]), split(params["n_val"]), split(params["n_test"]),
                    info={"source_vocab_size": VOCAB, "target_vocab_size": VOCAB, "start_id": START,
-                         "end_id": END, "target_length": tgt_len, "decode": decode})
+                         "end_id": END, "target_length": tgt_len})
+
+
+def addition_samples(model, data, count=8):
+    """Questions of the test split with the model's greedy answer and the true one."""
+    import zoo
+
+    source = data.test.x[0][:count]
+    answers = zoo.greedy_decode(model, source, start_id=START, max_length=data.info["target_length"], end_id=END)
+    return [{"input": decode(s), "output": decode(a), "target": decode(t)}
+            for s, a, t in zip(source, answers, data.test.y[:count])]
 
 
 def score_seq2seq(split, predictions, info):
@@ -205,5 +215,6 @@ register_task(Task(
     baseline=seq2seq_majority_baseline,
     baseline_name="most frequent token at each answer position",
     train={"learning_rate": 3e-3},
+    samples=addition_samples,
     citation="Zaremba & Sutskever 2014; Keras addition_rnn example",
 ))

@@ -47,6 +47,40 @@ def cmd_report(args) -> int:
     return write_report(args.grid, storage=args.storage, results_dir=args.results, out_dir=args.out)
 
 
+def cmd_generate(args) -> int:
+    """Sample from a trained language model saved by the runner (model.keras + vocabulary.json)."""
+    import json
+    from pathlib import Path
+
+    run_dir = Path(args.run_dir)
+    model_path, vocab_path = run_dir / "model.keras", run_dir / "vocabulary.json"
+    for path in (model_path, vocab_path):
+        if not path.exists():
+            raise ValueError(f"{path} does not exist; --run-dir must be a run folder of a language-model task "
+                             "(results/<grid>/<task>/<variant>/seed<k>-<key>/)")
+    meta = json.loads(vocab_path.read_text(encoding="utf-8"))
+    if meta.get("topology") != "language_model":
+        raise ValueError(f"{run_dir} holds a {meta.get('topology')} model of task {meta.get('task')}; "
+                         "only language models generate text")
+    import keras
+
+    import zoo
+    from experiments.tasks.text import BOS, EOS, Vocabulary
+
+    vocab = Vocabulary.from_json(json.dumps(meta["tokens"]))
+    prompt = list(args.prompt) if meta["join"] == "" else args.prompt.split()
+    unknown = [t for t in prompt if t not in vocab.index]
+    if unknown:
+        raise ValueError(f"prompt tokens {unknown} are not in the model's vocabulary of {len(vocab)} tokens")
+    model = keras.saving.load_model(model_path)
+    ids = [[vocab.index[BOS]] + vocab.encode(prompt)] * args.count
+    out = zoo.generate(model, ids, args.length, temperature=args.temperature, seed=args.seed,
+                       end_id=vocab.index[EOS])
+    for row in out:
+        print(meta["join"].join(vocab.decode(row)))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments",
                                      description="Train the zoo's variants on sequence tasks and compare them.")
@@ -64,6 +98,15 @@ def main(argv=None) -> int:
     p.add_argument("--results", help="folder for run artifacts (default results/)")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("generate", help="sample text from a trained language model (e.g. write Tang poems)")
+    p.add_argument("--run-dir", required=True, help="a run folder holding model.keras and vocabulary.json")
+    p.add_argument("--prompt", default="", help="first characters (or words) of each sample")
+    p.add_argument("--count", type=int, default=4)
+    p.add_argument("--length", type=int, default=48, help="tokens to generate at most")
+    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy; higher = more varied")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("report", help="write reports/<grid>/ from the results store (never trains)")
     p.add_argument("--grid", default="quick")

@@ -58,7 +58,9 @@ GRIDS: dict[str, dict[str, Any]] = {
     "standard": {
         "description": "every variant on every task at default size, 3 seeds: hours on a CPU",
         "variants": ["*"],
-        "tasks": [{"task": name, "size": "default"} for name in ("adding", "copy_memory", "seq_mnist", "seq2seq_addition")],
+        "tasks": [{"task": name, "size": "default"} for name in (
+            "adding", "copy_memory", "seq_mnist", "seq2seq_addition", "tang_poetry", "ptb_char", "ptb_word",
+            "pos_tagging", "sentiment", "bach_chorales", "sunspots")],
         "seeds": [0, 1, 2],
         "model": {"units": 128},
         "train": {"epochs": 20, "patience": 4},
@@ -71,6 +73,9 @@ GRIDS: dict[str, dict[str, Any]] = {
             {"task": "copy_memory", "size": "paper"},
             {"task": "seq_mnist", "size": "paper", "params": {"order": "pixel"}},
             {"task": "seq_mnist", "size": "paper", "params": {"order": "permuted"}},
+            {"task": "ptb_char", "size": "paper"},
+            {"task": "ptb_word", "size": "paper"},
+            {"task": "bach_chorales", "size": "paper"},
         ],
         "seeds": [0, 1, 2],
         "model": {"units": 130},
@@ -80,6 +85,10 @@ GRIDS: dict[str, dict[str, Any]] = {
             "adding": {"train": {"learning_rate": 2e-3}, "model": {"units": 77, "num_layers": 2}},
             "copy_memory": {"train": {"learning_rate": 5e-4}, "model": {"units": 50}},
             "seq_mnist": {"train": {"learning_rate": 1e-3}},
+            "ptb_char": {"train": {"learning_rate": 2e-3, "clipnorm": 0.15}, "model": {"units": 1000, "num_layers": 1}},
+            "ptb_word": {"train": {"learning_rate": 1e-3, "clipnorm": 0.25, "batch_size": 20},
+                         "model": {"units": 700, "num_layers": 3, "dropout": 0.4, "embedding_dim": 400}},
+            "bach_chorales": {"train": {"learning_rate": 1e-3}, "model": {"units": 200}},
         },
     },
 }

@@ -8,6 +8,7 @@ a JSON-serializable record. There is no per-task training loop.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 from pathlib import Path
@@ -194,8 +195,10 @@ def train_run(task: Task, variant: str, size: str, params: dict, seed: int, mode
         record["eval_seconds"] = time.perf_counter() - start
         if run_dir is not None:
             model.save(run_dir / "model.keras")
-            if "vocabulary" in data.info:
-                (run_dir / "vocabulary.json").write_text(data.info["vocabulary"].to_json(), encoding="utf-8")
+            if "vocabulary" in data.info:  # what `python -m experiments generate` needs beside the model
+                (run_dir / "vocabulary.json").write_text(json.dumps(
+                    {"tokens": data.info["vocabulary"].tokens, "join": data.info.get("join", " "),
+                     "task": task.name, "topology": task.topology}, ensure_ascii=False), encoding="utf-8")
         if task.samples is not None:
             record["samples"] = task.samples(model, data)
     if run_dir is not None:

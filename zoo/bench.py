@@ -8,7 +8,8 @@ with its ratio to the built-in `lstm` of the same round set. Also reported:
 - achieved FLOP/s of the recurrence (input and recurrent matmuls of every step; 3x forward for
   a training step) against a plain matrix multiply of the same per-step shape, timed in the
   same run: the practical limit of the device for this work;
-- whether a step after warm-up retraced (TensorFlow: tracing count of the train function);
+- the slowest timed step over the median: a step that retraced or recompiled after warm-up
+  takes many times the median (flagged above 3x);
 - peak device memory where the backend reports it (JAX on a GPU).
 
 Results: `reports/bench/bench-<backend>.csv`, `bench-<backend>.md`, `step_time_vs_length-<backend>.png`,
@@ -61,16 +62,6 @@ def _model(variant: str, steps: int, input_dim: int, units: int, implementation:
     model = keras.Model(inputs, keras.layers.Dense(1)(x))
     model.compile(keras.optimizers.Adam(1e-3), "mse")
     return model
-
-
-def _tracing_count(model) -> int | None:
-    fn = getattr(model, "train_function", None)
-    fn = getattr(fn, "__wrapped__", fn)
-    for candidate in (fn, getattr(model, "_train_function", None)):
-        count = getattr(candidate, "experimental_get_tracing_count", None)
-        if count:
-            return count()
-    return None
 
 
 def _matmul_limit(batch: int, input_dim: int, units: int, repeats: int = 50) -> float:
@@ -156,7 +147,7 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, steps, input_dim)).astype("float32")
     y = rng.normal(size=(batch, 1)).astype("float32")
-    models, build_seconds, traces = {}, {}, {}
+    models, build_seconds = {}, {}
     for label, variant, implementation in entries:
         keras.utils.set_random_seed(0)
         start = time.perf_counter()
@@ -165,9 +156,13 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             model.train_on_batch(x, y)
             model.predict_on_batch(x)
         build_seconds[label] = time.perf_counter() - start
-        traces[label] = _tracing_count(model)
         models[label] = model
         log(f"  warmed up {label:<18} in {build_seconds[label]:.1f}s", flush=True)
+    # Building later models can invalidate earlier models' traced steps (global seed state), so
+    # every model steps once more before the timed rounds start.
+    for model in models.values():
+        model.train_on_batch(x, y)
+        model.predict_on_batch(x)
     train_times = {label: [] for label in models}
     infer_times = {label: [] for label in models}
     for _ in range(rounds):  # interleaved: each round times every variant once
@@ -184,15 +179,13 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         train = statistics.median(train_times[label])
         infer = statistics.median(infer_times[label])
         flops = _recurrent_flops(variant, steps, batch, input_dim, units)
-        after = _tracing_count(models[label])
         rows.append({
             "variant": label, "batch": batch, "steps": steps, "input_dim": input_dim, "units": units,
             "parameters": int(models[label].count_params()),
             "train_ms": 1000 * train, "infer_ms": 1000 * infer,
-            "train_spread": (max(train_times[label]) - min(train_times[label])) / train,
             "train_gflops": 3 * flops / train / 1e9, "infer_gflops": flops / infer / 1e9,
             "matmul_gflops": limit / 1e9, "train_efficiency": 3 * flops / train / limit,
-            "retraced_after_warmup": (after - traces[label]) if after is not None and traces[label] is not None else None,
+            "slowest_over_median": max(max(train_times[label]) / train, max(infer_times[label]) / infer),
             "warmup_seconds": build_seconds[label],
         })
     reference = next((r for r in rows if r["variant"] == "lstm"), None)
@@ -225,21 +218,22 @@ def markdown(rows, env) -> str:
     for shape in sorted({(r["batch"], r["steps"], r["input_dim"], r["units"]) for r in rows}, key=lambda s: (s[3], s[1])):
         batch, steps, input_dim, units = shape
         lines += [f"## batch {batch}, {steps} steps, {input_dim} features, {units} units", "",
-                  "| variant | params | train ms | vs lstm | infer ms | vs lstm | train GFLOP/s | of matmul limit | retraced |",
+                  "| variant | params | train ms | vs lstm | infer ms | vs lstm | train GFLOP/s | of matmul limit | slowest/median |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in [r for r in rows if (r["batch"], r["steps"], r["input_dim"], r["units"]) == shape]:
-            retraced = "–" if r["retraced_after_warmup"] is None else ("yes" if r["retraced_after_warmup"] else "no")
+            spread = f"{r['slowest_over_median']:.2f}" + (" (retraced?)" if r["slowest_over_median"] > 3 else "")
             lines.append(f"| {r['variant']} | {r['parameters']:,} | {r['train_ms']:.1f} | {r['train_vs_lstm']:.2f}x | "
                          f"{r['infer_ms']:.1f} | {r['infer_vs_lstm']:.2f}x | {r['train_gflops']:.1f} | "
-                         f"{100 * r['train_efficiency']:.0f}% | {retraced} |")
+                         f"{100 * r['train_efficiency']:.0f}% | {spread} |")
         lines.append("")
-    lengths = sorted({r["steps"] for r in rows if r["units"] == REFERENCE_SHAPE[3]})
+    units = rows[0]["units"]  # growth is read at the first shape's width
+    lengths = sorted({r["steps"] for r in rows if r["units"] == units})
     if len(lengths) > 1:
         lines += ["## Growth with sequence length (train ms per step of the sequence, 1.00 = linear)", "",
                   "| variant | " + " | ".join(f"{n} steps" for n in lengths) + " |", "|---|" + "---:|" * len(lengths)]
         for variant in dict.fromkeys(r["variant"] for r in rows):
             per = {r["steps"]: r["train_ms"] / r["steps"] for r in rows
-                   if r["variant"] == variant and r["units"] == REFERENCE_SHAPE[3]}
+                   if r["variant"] == variant and r["units"] == units}
             if len(per) == len(lengths):
                 base = per[lengths[0]]
                 lines.append(f"| {variant} | " + " | ".join(f"{per[n] / base:.2f}" for n in lengths) + " |")
@@ -256,15 +250,16 @@ def plot(rows, path: Path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
+    units = rows[0]["units"]
     for variant in dict.fromkeys(r["variant"] for r in rows):
-        points = sorted((r["steps"], r["train_ms"]) for r in rows if r["variant"] == variant and r["units"] == REFERENCE_SHAPE[3])
+        points = sorted((r["steps"], r["train_ms"]) for r in rows if r["variant"] == variant and r["units"] == units)
         if len(points) > 1:
             ax.plot(*zip(*points), marker="o", label=variant, linestyle="--" if "[zoo" in variant else "-")
     ax.set_xlabel("sequence length (steps)")
     ax.set_ylabel("training step (ms)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_title("Training step time against sequence length")
+    ax.set_title(f"Training step time against sequence length ({units} units)")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -285,7 +280,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zoo.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="*", help="shell pattern or comma-separated names (default: all)")
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=None,
-                        help="shapes BATCHxSTEPSxFEATURESxUNITS (default: 64x100x32x128 64x400x32x128 "
+                        help="shapes BATCHxSTEPSxFEATURESxUNITS; every variant runs at the first, the "
+                             "--long-variants at the others (default: 64x100x32x128 64x400x32x128 "
                              "64x1000x32x128 64x100x32x512)")
     parser.add_argument("--long-variants", default="vanilla,lstm,peephole,cifg,gru",
                         help="variants also timed at the shapes other than the reference (default: the "
@@ -334,7 +330,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     rows = []
     for shape in shapes:
-        chosen = entries if shape == REFERENCE_SHAPE else [
+        chosen = entries if shape == shapes[0] else [
             e for e in entries if e[1] in long_variants or e[0] == "lstm"]
         print(f"shape batch={shape[0]} steps={shape[1]} features={shape[2]} units={shape[3]}: {len(chosen)} models", flush=True)
         shape_rows = bench_shape(chosen, shape, args.rounds, args.warmup)

@@ -36,7 +36,7 @@ def chorale_paths() -> list:
 def piano_roll(path, frames_per_quarter: int) -> np.ndarray:
     """(frames, 88) 0/1 roll of one chorale; cached as .npy with the source's checksum in its name."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    cache = data_dir() / "bach" / f"{path.stem}-{frames_per_quarter}-{digest}.npy"
+    cache = data_dir() / "bach" / f"{path.stem}-{frames_per_quarter}-{digest}-v2.npy"
     if cache.exists():
         try:
             return np.load(cache)
@@ -48,8 +48,10 @@ def piano_roll(path, frames_per_quarter: int) -> np.ndarray:
     length = int(np.ceil(float(score.highestTime) * frames_per_quarter))
     roll = np.zeros((max(length, 1), PITCHES), "uint8")
     for element in score.flatten().notes:
-        start = int(round(float(element.offset) * frames_per_quarter))
-        stop = max(start + 1, int(round(float(element.offset + element.quarterLength) * frames_per_quarter)))
+        # A frame holds the pitches sounding at its start, as in the JSB piano rolls: a passing
+        # note between two frame times belongs to no frame.
+        start = int(np.ceil(float(element.offset) * frames_per_quarter - 1e-9))
+        stop = int(np.ceil(float(element.offset + element.quarterLength) * frames_per_quarter - 1e-9))
         for pitch in element.pitches:
             if LOWEST <= pitch.midi < LOWEST + PITCHES:
                 roll[start:stop, pitch.midi - LOWEST] = 1

@@ -337,7 +337,7 @@ def universal_tag(tag: str) -> str:
     if tag in PUNCT:
         return "."
     if tag.startswith("fw-"):
-        tag = tag[3:]
+        return "X"  # foreign words, as in the universal mapping of Brown
     base = re.split(r"[+\-]", tag)[0].rstrip("$*") or tag
     if base in PUNCT:
         return "."

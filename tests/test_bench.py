@@ -1,0 +1,34 @@
+"""The benchmark runs, writes its files and measures against the built-in LSTM of the same run."""
+
+import pandas as pd
+
+from zoo import bench
+
+
+def test_recurrent_flops_follow_the_equations():
+    b, t, d, u = 4, 10, 3, 5
+    assert bench._recurrent_flops("lstm", t, b, d, u) == 2 * b * (d + u) * 4 * u * t
+    assert bench._recurrent_flops("cifg", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
+    assert bench._recurrent_flops("gru", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
+    assert bench._recurrent_flops("bi-vanilla", t, b, d, u) == 2 * (2 * b * (d + u) * u * t)
+    assert bench._recurrent_flops("fgr", t, b, d, u) == (2 * b * (d + u) * 4 * u + 2 * b * (3 * u) ** 2) * t
+
+
+def test_bench_writes_table_and_plot(tmp_path, capsys):
+    code = bench.main(["--variants", "peephole,gru", "--long-variants", "peephole", "--shapes", "8x6x3x4", "8x12x3x4",
+                       "--rounds", "2", "--warmup", "1", "--out", str(tmp_path)])
+    assert code == 0
+    csv = next(tmp_path.glob("bench-*.csv"))
+    table = pd.read_csv(csv)
+    short = table[table["steps"] == 6].set_index("variant")
+    assert set(short.index) == {"lstm", "peephole", "gru", "gru[zoo cell]"}  # lstm joins as the reference
+    assert short.loc["lstm", "train_vs_lstm"] == 1.0
+    assert (short["train_ms"] > 0).all() and (short["train_gflops"] > 0).all()
+    assert set(table[table["steps"] == 12]["variant"]) == {"lstm", "peephole"}  # the reference always runs
+    assert next(tmp_path.glob("step_time_vs_length-*.png")).stat().st_size > 0
+    assert "Growth with sequence length" in capsys.readouterr().out
+
+
+def test_bench_rejects_unknown_variants(tmp_path, capsys):
+    assert bench.main(["--variants", "lstmm", "--out", str(tmp_path)]) == 2
+    assert "unknown variant 'lstmm'" in capsys.readouterr().err

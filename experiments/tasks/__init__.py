@@ -110,7 +110,8 @@ class Task:
                     f"{self.name}.{key} must be one of {', '.join(map(str, valid))}, got {resolved[key]!r}."
                 )
         for key, value in resolved.items():
-            if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+            # Integer parameters are counts and lengths; those whose default is 0 use 0 for "all".
+            if isinstance(value, int) and not isinstance(value, bool) and (value < 0 or value == 0 != self.params[key]):
                 raise ValueError(f"{self.name}.{key} must be positive, got {value!r}.")
         return resolved
 

@@ -241,6 +241,21 @@ def ranks(finished):
     return table.sort_values("mean rank")
 
 
+def overhead_lines(finished) -> list[str]:
+    """Runner overhead per task: model build + compile + first-epoch tracing against training time."""
+    lines = ["## Cost of a run", "",
+             "Overhead = building and compiling the model plus the extra time of the first epoch (tracing); "
+             "medians over the task's runs.", "",
+             "| task | overhead (s) | training (s) | overhead share | evaluation (s) |", "|---|---:|---:|---:|---:|"]
+    for label, rows in finished.groupby("label"):
+        first = rows["first_epoch_seconds"] if "first_epoch_seconds" in rows else rows["seconds_per_epoch"]
+        overhead = (rows["build_seconds"] + (first - rows["seconds_per_epoch"]).clip(lower=0)).median()
+        train = rows["train_seconds"].median()
+        evaluation = rows["eval_seconds"].median() if "eval_seconds" in rows else math.nan
+        lines.append(f"| {label} | {overhead:.2f} | {train:.1f} | {100 * overhead / train:.0f}% | {_fmt(evaluation, 3)} |")
+    return lines + [""]
+
+
 def _plots(finished, out: Path) -> list[tuple[str, str]]:
     import matplotlib
 
@@ -368,6 +383,7 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
             md += [section, f"Files: [CSV](leaderboard-{safe}.csv), [Markdown](leaderboard-{safe}.md), "
                    f"[HTML](leaderboard-{safe}.html)", ""]
             tables.append(label)
+        md += overhead_lines(finished)
         rank_table = ranks(finished)
         rank_table.to_csv(out / "ranks.csv")
         md += ["## Across tasks", "", "Rank of each variant's mean test score per task (1 = best):", "",

@@ -21,6 +21,7 @@ def fake_record(task, variant, seed, score, baseline):
     return {
         "status": "finished", "parameters": {"lstm": 1000, "cifg": 800}[variant], "epochs_run": 4,
         "train_seconds": 4 * EPOCH_SECONDS[variant], "seconds_per_epoch": EPOCH_SECONDS[variant],
+        "first_epoch_seconds": EPOCH_SECONDS[variant] + 1.0, "build_seconds": 0.5, "eval_seconds": 0.1,
         "steps_per_second": 10.0, "history": {"loss": [1.0, 0.5, 0.3, 0.2], "val_loss": [1.1, 0.6, 0.4, 0.3]},
         "baseline": {metric: baseline}, "val": {metric: score}, "test": {metric: score},
         "environment": {"backend": "tensorflow", "device": "CPU", "keras": "3.x", "python": "3.11"},
@@ -73,6 +74,8 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     readme = (out / "README.md").read_text()
     assert "**0.03**" in readme  # the best mean in bold
     assert "Welch" in readme and "backend: tensorflow" in readme
+    # overhead: build 0.5 s + first epoch 1 s slower = 1.5 s; training 8 s (lstm) and 12 s (cifg): median 10
+    assert "| adding | 1.50 | 10.0 | 15% |" in readme
     for name in ("index.html", "learning_curves.png", "scores.png", "score_vs_parameters.png",
                  "score_vs_time.png", "heatmap.png", "leaderboard-adding.md", "leaderboard-adding.html", "ranks.csv"):
         assert (out / name).stat().st_size > 0, name

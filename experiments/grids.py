@@ -21,6 +21,7 @@ import difflib
 import fnmatch
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -116,6 +117,11 @@ class RunSpec:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def file_name(label: str) -> str:
+    """A task label as a file or folder name: 'seq_mnist(order=pixel)' -> 'seq_mnist_order-pixel'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label.replace("=", "-")).strip("_")
 
 
 def list_grids() -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.grids import expand, get_grid
+from experiments.grids import expand, file_name, get_grid
 from experiments.store import Store, default_results_dir, default_storage_url
 from experiments.tasks import get_task
 
@@ -375,7 +375,7 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
         md += ["## Leaderboards", ""]
         for label in sorted(finished["label"].unique()):
             table, task = leaderboard(finished, label)
-            safe = label.replace("(", "_").replace(")", "").replace("=", "-").replace(",", "_").replace(" ", "")
+            safe = file_name(label)
             table.to_csv(out / f"leaderboard-{safe}.csv", index=False)
             section = leaderboard_markdown(table, task, label)
             (out / f"leaderboard-{safe}.md").write_text(section)

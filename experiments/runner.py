@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from experiments.grids import RunSpec, expand
+from experiments.grids import RunSpec, expand, file_name
 from experiments.store import TERMINAL, Store, default_results_dir, default_storage_url
 from experiments.tasks import get_task
 
@@ -83,8 +83,7 @@ def environment(device: str) -> dict:
 
 
 def run_dir_for(results_dir: Path, run: RunSpec) -> Path:
-    safe = run.label.replace("/", "_").replace(" ", "").replace("(", "_").replace(")", "").replace(",", "_").replace("=", "-")
-    return results_dir / run.grid / safe / run.variant / f"seed{run.seed}-{run.key}"
+    return results_dir / run.grid / file_name(run.label) / run.variant / f"seed{run.seed}-{run.key}"
 
 
 def _summary(task, record: dict) -> str:

@@ -298,6 +298,11 @@ class Recurrent(keras.layers.Layer):
         }
 
 
+from zoo import registry as _registry  # noqa: E402
+
+Recurrent.__doc__ = (Recurrent.__doc__ or "") + _registry._variants_doc().replace("\n", "\n    ")
+
+
 def recurrent_layer(variant, units, num_layers=1, **kwargs) -> Recurrent:
     """A `Recurrent` layer of `variant`; see `Recurrent` for the arguments."""
     return Recurrent(variant, units, num_layers=num_layers, **kwargs)

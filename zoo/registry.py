@@ -270,3 +270,17 @@ for _variant, _aliases in [
 
 # The bidirectional LSTM is the core bidirectional variant of the zoo.
 _REGISTRY["bi-lstm"] = replace(_REGISTRY["bi-lstm"], tags=_REGISTRY["bi-lstm"].tags + ("core",))
+
+
+def _variants_doc() -> str:
+    """The registered one-directional variants with description, citation and equations."""
+    lines = ["", "Registered variants (each also as `bi-<name>`):", ""]
+    for name in list_variants():
+        v = _REGISTRY[name]
+        if v.bidirectional:
+            continue
+        lines += [f"- ``{name}``: {v.description}. {v.citation}.", f"    {v.equations}"]
+    return "\n".join(lines)
+
+
+__doc__ = (__doc__ or "") + _variants_doc()

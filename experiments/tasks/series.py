@@ -75,6 +75,6 @@ register_task(Task(
     baseline=persistence_baseline,
     baseline_name="persistence (next year = this year)",
     train={"learning_rate": 3e-3, "batch_size": 16, "epochs": 60, "patience": 10},
-    citation="SILSO yearly sunspot numbers via statsmodels (public domain)",
+    citation="SILSO, Royal Observatory of Belgium (yearly sunspot numbers; CC BY-NC 4.0)",
     source="statsmodels.datasets.sunspots (1700-2008); test = last 40 years, validation = 30 before",
 ))

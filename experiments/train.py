@@ -8,6 +8,7 @@ a JSON-serializable record. There is no per-task training loop.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import time
@@ -101,28 +102,25 @@ def make_optimizer(train: dict):
             "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam}[name](**kwargs)
 
 
-class _EpochTimer:
-    """Keras callback factory: wall time of every epoch (training only, without validation)."""
+def _epoch_timer():
+    """A Keras callback recording the wall time of every epoch (training only) and the batches run."""
+    import keras
 
-    @staticmethod
-    def make():
-        import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times, self.batches = [], 0
 
-        class EpochTimer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.times, self.batches = [], 0
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
 
-            def on_train_batch_end(self, batch, logs=None):
-                self.batches += 1
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._start)
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.times.append(time.perf_counter() - self._start)
-
-        return EpochTimer()
+    return EpochTimer()
 
 
 def _finite(history: dict) -> bool:
@@ -149,7 +147,7 @@ def train_run(task: Task, variant: str, size: str, params: dict, seed: int, mode
     model.compile(optimizer=make_optimizer(train_settings), loss=loss_for(task))
     build_seconds = time.perf_counter() - start
 
-    timer = _EpochTimer.make()
+    timer = _epoch_timer()
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
@@ -157,7 +155,7 @@ def train_run(task: Task, variant: str, size: str, params: dict, seed: int, mode
         timer,
     ]
     train, val = data.train, data.val
-    stream = log if log is not None else open("/dev/null", "w")
+    stream = log if log is not None else io.StringIO()  # Keras' epoch lines go to the run log
     start = time.perf_counter()
     with contextlib.redirect_stdout(stream):
         fit = model.fit(

@@ -167,6 +167,8 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
     for row in rows:
         row["train_vs_lstm"] = row["train_ms"] / reference["train_ms"] if reference else float("nan")
         row["infer_vs_lstm"] = row["infer_ms"] / reference["infer_ms"] if reference else float("nan")
+        # Matmul work (FLOPs) relative to lstm: a variant that does more work may take longer.
+        row["work_vs_lstm"] = row["train_gflops"] / reference["train_gflops"] * row["train_vs_lstm"] if reference else float("nan")
     del models
     return rows
 
@@ -186,6 +188,29 @@ def entries_for(variants):
     return entries
 
 
+TARGET = 1.25  # custom cells' training step against the built-in lstm, at the first shape
+
+
+def target_lines(rows) -> list[str]:
+    """Each zoo-only variant's training step against `lstm` at the first shape, with the verdict."""
+    from zoo.registry import get_variant
+
+    first = (rows[0]["batch"], rows[0]["steps"], rows[0]["input_dim"], rows[0]["units"])
+    lines = [f"## Target: custom cells within {TARGET}x of the built-in lstm (training step, first shape)", "",
+             "| variant | vs lstm | matmul work vs lstm | verdict |", "|---|---:|---:|---|"]
+    for r in rows:
+        if (r["batch"], r["steps"], r["input_dim"], r["units"]) != first or "[" in r["variant"]:
+            continue
+        variant = get_variant(r["variant"])
+        if variant.builtin or variant.bidirectional:
+            continue
+        ok = r["train_vs_lstm"] <= TARGET
+        verdict = "within" if ok else (
+            f"over; {r['work_vs_lstm']:.1f}x the work explains it" if r["work_vs_lstm"] > r["train_vs_lstm"] / TARGET else "over")
+        lines.append(f"| {r['variant']} | {r['train_vs_lstm']:.2f}x | {r['work_vs_lstm']:.2f}x | {verdict} |")
+    return lines + ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers.", ""]
+
+
 def markdown(rows, env) -> str:
     lines = [f"# Benchmark: {env['backend']} on {env['device']}", "",
              f"keras {env['keras']}, {env.get('backend_version', '')}; median of {env['rounds']} interleaved "
@@ -201,6 +226,7 @@ def markdown(rows, env) -> str:
                          f"{r['infer_ms']:.1f} | {r['infer_vs_lstm']:.2f}x | {r['train_gflops']:.1f} | "
                          f"{100 * r['train_efficiency']:.0f}% | {spread} |")
         lines.append("")
+    lines += target_lines(rows)
     units = rows[0]["units"]  # growth is read at the first shape's width
     lengths = sorted({r["steps"] for r in rows if r["units"] == units})
     if len(lengths) > 1:

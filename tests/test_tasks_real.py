@@ -51,6 +51,10 @@ def test_ptb_has_mikolovs_splits_and_windows_shift_by_one():
     chars = get_task("ptb_char").load("smoke", seed=0)
     tokens = set(chars.info["vocabulary"].tokens)
     assert "_" in tokens and "<eos>" in tokens and chars.info["vocab_size"] < 60
+    # paper size: 0 tokens means the whole training split (words plus one <eos> per sentence)
+    paper = get_task("ptb_word").load("paper", seed=0)
+    stream = 887521 + len(splits["train"])
+    assert paper.train.x.shape == ((stream - 1) // 80, 80) and paper.info["vocab_size"] == 10000 + 4 - 1
 
 
 @pytest.mark.registry

@@ -28,10 +28,11 @@ from keras import activations, initializers, ops
 __all__ = ["ElmanCell", "GatedCell", "GRUCell"]
 
 
-def _check_units(units):
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise ValueError(f"`units` must be a positive integer, got units={units!r}.")
-    return units
+def positive_int(name, value):
+    """`value` if it is a positive integer, else a ValueError naming the argument and the value."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer, got {name}={value!r}.")
+    return value
 
 
 def _check_input_rank(cell_name, input_shape):
@@ -63,7 +64,7 @@ class ElmanCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = positive_int("units", units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -162,7 +163,7 @@ class GatedCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = positive_int("units", units)
         if coupled and not (input_gate and forget_gate):
             raise ValueError(
                 "`coupled=True` sets i_t = 1 - f_t and needs both gates, got "
@@ -314,7 +315,7 @@ class GRUCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = positive_int("units", units)
         self.reset_after = bool(reset_after)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -16,18 +16,13 @@ from __future__ import annotations
 import keras
 
 from zoo import cells
+from zoo.cells import positive_int
 from zoo.registry import Variant, get_variant
 
 __all__ = ["Recurrent", "recurrent_layer", "make_cell", "MERGE_MODES"]
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 IMPLEMENTATIONS = ("auto", "builtin", "zoo")
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, got {name}={value!r}.")
-    return value
 
 
 def _rate(name, value):
@@ -81,7 +76,7 @@ def make_cell(variant, units, **options) -> keras.layers.Layer:
     arguments (see `zoo.cells`).
     """
     variant = get_variant(variant)
-    _positive_int("units", units)
+    positive_int("units", units)
     cell_class = getattr(cells, {"elman": "ElmanCell", "lstm": "GatedCell", "gru": "GRUCell"}[variant.family])
     return cell_class(units, **_cell_options(variant, options))
 
@@ -154,8 +149,8 @@ class Recurrent(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.variant = get_variant(variant)
-        self.units = _positive_int("units", units)
-        self.num_layers = _positive_int("num_layers", num_layers)
+        self.units = positive_int("units", units)
+        self.num_layers = positive_int("num_layers", num_layers)
         self.dropout = _rate("dropout", dropout)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"`merge_mode` must be one of {', '.join(MERGE_MODES)}, got merge_mode={merge_mode!r}.")

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import keras
 
-from zoo.layers import Recurrent, _positive_int, _rate
+from zoo.cells import positive_int
+from zoo.layers import Recurrent, _rate
 from zoo.registry import get_variant
 
 __all__ = ["many_to_one", "many_to_many", "language_model", "generate", "seq2seq", "greedy_decode", "one_to_many"]
@@ -32,13 +33,13 @@ def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="input
             f"got input_dim={input_dim!r}, vocab_size={vocab_size!r}."
         )
     if timesteps is not None:
-        _positive_int("timesteps", timesteps)
+        positive_int("timesteps", timesteps)
     if input_dim is not None:
-        _positive_int("input_dim", input_dim)
+        positive_int("input_dim", input_dim)
         inputs = keras.Input((timesteps, input_dim), name=name)
         return inputs, inputs
-    _positive_int("vocab_size", vocab_size)
-    _positive_int("embedding_dim", embedding_dim)
+    positive_int("vocab_size", vocab_size)
+    positive_int("embedding_dim", embedding_dim)
     inputs = keras.Input((timesteps,), dtype="int32", name=name)
     embedded = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name=f"{name}_embedding")(inputs)
     return inputs, embedded
@@ -60,7 +61,7 @@ def many_to_one(
     **layer_kwargs,
 ) -> keras.Model:
     """Sequence -> one prediction (classification with softmax; regression with `output_activation=None`)."""
-    _positive_int("num_outputs", num_outputs)
+    positive_int("num_outputs", num_outputs)
     inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
     x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, name="recurrent", **layer_kwargs)(x)
     outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
@@ -83,7 +84,7 @@ def many_to_many(
     **layer_kwargs,
 ) -> keras.Model:
     """Sequence -> one prediction per step (tagging). Padding (id 0) stays masked in the output."""
-    _positive_int("num_outputs", num_outputs)
+    positive_int("num_outputs", num_outputs)
     inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
     x = Recurrent(
         variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
@@ -148,7 +149,7 @@ def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None) 
     once; positions not yet written are padding, which a causal model ignores. After `end_id`
     a row is padded with 0. Returns the whole sequences, prompt included.
     """
-    _positive_int("length", length)
+    positive_int("length", length)
     prompt = np.atleast_2d(np.asarray(prompt, dtype="int32"))
     if prompt.shape[1] == 0:
         raise ValueError("`prompt` needs at least one token (e.g. a start-of-sequence id).")
@@ -189,7 +190,7 @@ def seq2seq(
     start a one-directional decoder of twice the units.
     """
     variant = get_variant(variant)
-    _positive_int("target_vocab_size", target_vocab_size)
+    positive_int("target_vocab_size", target_vocab_size)
     source, x = _sequence_input(None, source_vocab_size, embedding_dim, None, name="source")
     target_in, y = _sequence_input(None, target_vocab_size, embedding_dim, None, name="decoder_input")
     encoder = Recurrent(
@@ -220,7 +221,7 @@ def seq2seq(
 
 def greedy_decode(model, source, *, start_id, max_length, end_id=None) -> np.ndarray:
     """Greedy decoding of a `seq2seq` model: the target ids (batch, max_length), 0 after `end_id`."""
-    _positive_int("max_length", max_length)
+    positive_int("max_length", max_length)
     source = np.atleast_2d(np.asarray(source, dtype="int32"))
     batch = source.shape[0]
     decoder_input = np.zeros((batch, max_length), dtype="int32")
@@ -260,9 +261,9 @@ def one_to_many(
     The vector sets every initial state (through a tanh projection) and is also the input at
     each step.
     """
-    _positive_int("input_dim", input_dim)
-    _positive_int("steps", steps)
-    _positive_int("output_dim", output_dim)
+    positive_int("input_dim", input_dim)
+    positive_int("steps", steps)
+    positive_int("output_dim", output_dim)
     _rate("dropout", dropout)
     vector = keras.Input((input_dim,), name="vector")
     layer = Recurrent(

@@ -260,14 +260,17 @@ def ptb_tokens(lines: list[str], level: str) -> list[str]:
 def make_ptb(level):
     def make(params, seed):
         splits = load_ptb()
-        train = ptb_tokens(splits["train"], level)[: params["n_train_tokens"]]
+
+        def tokens(key, limit):  # a limit of 0 means the whole split
+            stream = ptb_tokens(splits[key], level)
+            return stream[:limit] if limit else stream
+
+        train = tokens("train", params["n_train_tokens"])
         vocab = Vocabulary.build([train])
-        length = params["seq_len"]
-        eval_tokens = params["n_eval_tokens"]
-        windows = {name: lm_windows(vocab.encode(ptb_tokens(splits[key], level)[:eval_tokens + 1] if eval_tokens else
-                                                 ptb_tokens(splits[key], level)), length)
-                   for name, key in (("val", "valid"), ("test", "test"))}
-        return Dataset(lm_windows(vocab.encode(train), length), windows["val"], windows["test"],
+        length, eval_limit = params["seq_len"], params["n_eval_tokens"]
+        val, test = (lm_windows(vocab.encode(tokens(key, eval_limit + 1 if eval_limit else 0)), length)
+                     for key in ("valid", "test"))
+        return Dataset(lm_windows(vocab.encode(train), length), val, test,
                        info={"vocab_size": len(vocab), "vocabulary": vocab, "join": " " if level == "word" else ""})
 
     return make

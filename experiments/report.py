@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 
@@ -338,7 +337,6 @@ def _plots(finished, out: Path) -> list[tuple[str, str]]:
 
 def write_report(grid: str, storage: str | None = None, results_dir=None, out_dir=None) -> int:
     """Write the report of `grid`; returns 0, or 1 when the store holds no run of the grid."""
-    import pandas as pd
 
     get_grid(grid)  # unknown grid: error listing the valid ones
     results_dir = Path(results_dir) if results_dir else default_results_dir()

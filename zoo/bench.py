@@ -150,7 +150,7 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             infer_times[label].append(time.perf_counter() - start)
     limit = _matmul_limit(batch, steps, input_dim, units)
     rows = []
-    for label, variant, implementation in entries:
+    for label, variant, _ in entries:
         train = statistics.median(train_times[label])
         infer = statistics.median(infer_times[label])
         flops = _recurrent_flops(variant, steps, batch, input_dim, units)

@@ -219,7 +219,7 @@ class Recurrent(keras.layers.Layer):
                 f"features), got shape {tuple(sequences_shape)} of rank {len(sequences_shape)}."
             )
         shape = tuple(sequences_shape)
-        for layer, dropout in zip(self.levels, self.dropouts):
+        for layer in self.levels:
             layer.build(shape)
             out = layer.compute_output_shape(shape)
             if self.return_state:

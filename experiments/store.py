@@ -121,7 +121,8 @@ class Store:
         """Runs whose worker died count as interrupted (FAIL), so they are enqueued again."""
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             worker = trial.user_attrs.get("worker", {})
-            if worker.get("host") == HOST and worker.get("pid") != os.getpid() and not _pid_alive(worker.get("pid", -1)):
+            pid = worker.get("pid")
+            if worker.get("host") == HOST and isinstance(pid, int) and pid > 0 and pid != os.getpid() and not _pid_alive(pid):
                 self.storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
                 self.storage.set_trial_user_attr(trial._trial_id, "error", f"worker {worker} ended without finishing the run")
                 self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)

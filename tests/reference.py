@@ -47,19 +47,21 @@ def lstm_step(x, h, c, W, R, b, *, peep=None, gates="ifco", coupled=False,
     return h_new, c_new, np.concatenate([acts[g] for g in sig_gates], axis=-1)
 
 
-def gru_step(x, h, W, U, b, *, reset_after):
+def gru_step(x, h, W, U, b, *, reset_after, h_seen=None):
+    """One GRU step; `h_seen` (default `h`) is h_{t-1} as the matmuls see it (after recurrent dropout)."""
     u = h.shape[-1]
+    hs = h if h_seen is None else h_seen
     if reset_after:
         xb, rb = b[0], b[1]
         x_z, x_r, x_h = blocks(x @ W + xb, 3)
-        h_z, h_r, h_h = blocks(h @ U + rb, 3)
+        h_z, h_r, h_h = blocks(hs @ U + rb, 3)
         z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
         n = np.tanh(x_h + r * h_h)
     else:
         x_z, x_r, x_h = blocks(x @ W + b, 3)
-        z = sigmoid(x_z + h @ U[:, :u])
-        r = sigmoid(x_r + h @ U[:, u:2 * u])
-        n = np.tanh(x_h + (r * h) @ U[:, 2 * u:])
+        z = sigmoid(x_z + hs @ U[:, :u])
+        r = sigmoid(x_r + hs @ U[:, u:2 * u])
+        n = np.tanh(x_h + (r * hs) @ U[:, 2 * u:])
     return z * h + (1 - z) * n
 
 

@@ -1,6 +1,7 @@
 """The benchmark runs, writes its files and measures against the built-in LSTM of the same run."""
 
 import pandas as pd
+import pytest
 
 from zoo import bench
 
@@ -14,6 +15,15 @@ def test_recurrent_flops_follow_the_equations():
     assert bench._recurrent_flops("fgr", t, b, d, u) == (2 * b * (d + u) * 4 * u + 2 * b * (3 * u) ** 2) * t
 
 
+def test_ratios_pair_each_round_with_the_reference_of_the_same_round():
+    # A slow spell hit lstm in rounds 2 and 3 and the variant in round 2: the ratio of the
+    # medians would read 1.2 / 3.0 = 0.4x, pairing each round reads 1.2x in two rounds of three.
+    median, low, high = bench.paired_ratio([1.2, 3.6, 1.2], [1.0, 3.0, 3.0])
+    assert (median, low, high) == pytest.approx((1.2, 0.4, 1.2))
+    median, low, high = bench.paired_ratio([1.0, 4.0, 3.0], [1.0, 2.0, 1.0])
+    assert (median, low, high) == (2.0, 1.0, 3.0)
+
+
 def test_bench_writes_table_and_plot(tmp_path, capsys):
     code = bench.main(["--variants", "peephole,gru", "--long-variants", "peephole", "--shapes", "8x6x3x4", "8x12x3x4",
                        "--rounds", "2", "--warmup", "1", "--out", str(tmp_path)])
@@ -23,6 +33,8 @@ def test_bench_writes_table_and_plot(tmp_path, capsys):
     short = table[table["steps"] == 6].set_index("variant")
     assert set(short.index) == {"lstm", "peephole", "gru", "gru[zoo cell]"}  # lstm joins as the reference
     assert short.loc["lstm", "train_vs_lstm"] == 1.0
+    assert (short["train_vs_lstm_low"] <= short["train_vs_lstm"]).all()
+    assert (short["train_vs_lstm"] <= short["train_vs_lstm_high"]).all()
     assert (short["train_ms"] > 0).all() and (short["train_gflops"] > 0).all()
     assert set(table[table["steps"] == 12]["variant"]) == {"lstm", "peephole"}  # the reference always runs
     assert next(tmp_path.glob("step_time_vs_length-*.png")).stat().st_size > 0

@@ -41,16 +41,20 @@ def run_zoo_cell(name, xs, mask, rng):
     return cell, np.asarray(out[0]), [np.asarray(s) for s in out[1:]]
 
 
-def reference(name, cell, xs, mask):
+def reference(name, cell, xs, mask, input_mask=1.0, recurrent_mask=1.0):
+    """The published equations over `xs`; the dropout masks multiply x_t and, in the recurrent
+    matmuls only, y_{t-1} (Gal & Ghahramani 2016)."""
     w = weights_by_name(cell)
     variant = zoo.get_variant(name)
     zeros = np.zeros((BATCH, UNITS), "float32")
+    xs = xs * (input_mask[:, None, :] if np.ndim(input_mask) else input_mask)
     if variant.family == "elman":
-        step = lambda x, s: (elman_step(x, s[0], w["kernel"], w["recurrent_kernel"], w["bias"]),)  # noqa: E731
+        step = lambda x, s: (elman_step(x, s[0] * recurrent_mask, w["kernel"], w["recurrent_kernel"], w["bias"]),)  # noqa: E731
         return run_sequence(step, xs, (zeros,), mask)
     if variant.family == "gru":
         ra = variant.cell_options["reset_after"]
-        step = lambda x, s: (gru_step(x, s[0], w["kernel"], w["recurrent_kernel"], w["bias"], reset_after=ra),)  # noqa: E731
+        step = lambda x, s: (gru_step(x, s[0], w["kernel"], w["recurrent_kernel"], w["bias"], reset_after=ra,  # noqa: E731
+                                      h_seen=s[0] * recurrent_mask),)
         return run_sequence(step, xs, (zeros,), mask)
     spec = LSTM_FAMILY[name]
     peep = {g: w[f"peephole_{g}"] for g in spec["peep"]}
@@ -59,7 +63,7 @@ def reference(name, cell, xs, mask):
 
     def step(x, s):
         h, c, g = lstm_step(
-            x, s[0], s[1], w["kernel"], w["recurrent_kernel"], w["bias"], peep=peep, gates=spec["gates"],
+            x, s[0] * recurrent_mask, s[1], w["kernel"], w["recurrent_kernel"], w["bias"], peep=peep, gates=spec["gates"],
             coupled=spec.get("coupled", False), input_act=spec.get("input_act", np.tanh),
             output_act=spec.get("output_act", np.tanh), gate_prev=s[2] if fgr else None,
             Rg=w["gate_recurrent_kernel"] if fgr else None,
@@ -88,6 +92,81 @@ def test_cell_matches_numpy_reference(name, masked, rng):
     assert len(states) == len(ref_states)
     for got, want in zip(states, ref_states):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", one_directional())
+def test_cell_with_dropout_matches_numpy_reference(name, rng):
+    """Given the masks, training-time dropout follows the equations: x_t * m and, in the
+    recurrent matmuls only, y_{t-1} * m' (the c_t and h_{t-1} of the state update stay whole)."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    cell = zoo.make_cell(name, UNITS, dropout=0.3, recurrent_dropout=0.4)
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    layer.build((None, STEPS, INPUT_DIM))
+    randomize_weights(layer, rng)
+    input_mask = (rng.random((BATCH, INPUT_DIM)) > 0.3) / 0.7
+    recurrent_mask = (rng.random((BATCH, UNITS)) > 0.4) / 0.6
+    cell.get_dropout_mask = lambda x: keras.ops.convert_to_tensor(input_mask, "float32")
+    cell.get_recurrent_dropout_mask = lambda h: keras.ops.convert_to_tensor(recurrent_mask, "float32")
+    dropped = np.asarray(layer(xs, training=True))
+    want, _ = reference(name, cell, xs, None, input_mask, recurrent_mask)
+    np.testing.assert_allclose(dropped, want, rtol=1e-4, atol=1e-5)
+    # Inference ignores the masks.
+    np.testing.assert_allclose(np.asarray(layer(xs, training=False)), reference(name, cell, xs, None)[0],
+                               rtol=1e-4, atol=1e-5)
+
+
+def _linear_elman(units, dropout=0.0, recurrent_dropout=0.0, seed=None):
+    """A cell whose output shows its masks: kernel and recurrent kernel are identities, no bias."""
+    cell = zoo.cells.ElmanCell(units, activation="linear", use_bias=False, dropout=dropout,
+                               recurrent_dropout=recurrent_dropout, seed=seed)
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    layer.build((None, 4, units))
+    layer.set_weights([np.eye(units, dtype="float32"), np.eye(units, dtype="float32")])
+    return layer
+
+
+def test_dropout_masks_are_one_per_sequence_and_new_per_batch():
+    units, batch, p = 200, 8, 0.3
+    layer = _linear_elman(units, dropout=p, seed=7)
+    xs = np.zeros((batch, 4, units), "float32")
+    xs[:, 0] = 1.0  # h_1 = m; the same m scales x_t at every step, so only step 1 feeds h
+    first = np.asarray(layer(xs, training=True))
+    mask = first[:, 0]
+    kept = mask[mask != 0]
+    np.testing.assert_allclose(kept, 1 / (1 - p), rtol=1e-6)  # kept units are scaled by 1 / (1 - p)
+    assert abs((mask == 0).mean() - p) < 0.05
+    xs_all = np.ones((batch, 4, units), "float32")  # h_t = t * m when m is the same at every step
+    out = np.asarray(layer(xs_all, training=True))
+    m = out[:, 0]
+    for t in range(4):
+        np.testing.assert_allclose(out[:, t], (t + 1) * m, rtol=1e-5)
+    assert not np.array_equal(m, mask), "a new batch draws a new mask"
+    np.testing.assert_array_equal(np.asarray(layer(xs_all, training=False))[:, -1], 4.0)
+
+    recurrent = _linear_elman(units, recurrent_dropout=p, seed=7)
+    out = np.asarray(recurrent(xs_all, training=True))  # h_t = x_t + m * h_{t-1}
+    r = out[:, 1] - 1.0
+    assert abs((r == 0).mean() - p) < 0.05
+    np.testing.assert_allclose(out[:, 2], 1.0 + r * out[:, 1], rtol=1e-5)
+    np.testing.assert_allclose(out[:, 3], 1.0 + r * out[:, 2], rtol=1e-5)
+
+
+def test_dropout_seed_fixes_the_masks():
+    xs = np.ones((4, 4, 50), "float32")
+    runs = [np.asarray(_linear_elman(50, dropout=0.5, recurrent_dropout=0.5, seed=3)(xs, training=True))
+            for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, "0.2", True])
+def test_dropout_rates_are_checked(bad):
+    with pytest.raises(ValueError, match=rf"`dropout` must be a number in \[0, 1\), got dropout={bad!r}"):
+        zoo.make_cell("peephole", 4, dropout=bad)
+    with pytest.raises(ValueError, match=r"`recurrent_dropout` must be a number in \[0, 1\)"):
+        zoo.make_cell("gru", 4, recurrent_dropout=bad)
+    # The built-in path checks too (Keras' own layers would clip the rate silently).
+    with pytest.raises(ValueError, match=r"`recurrent_dropout` must be a number in \[0, 1\)"):
+        zoo.Recurrent("lstm", 4, cell_options={"recurrent_dropout": bad})
 
 
 def test_peephole_weights_are_used(rng):

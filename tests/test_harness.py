@@ -43,6 +43,26 @@ def test_variant_builds_fits_saves_and_reloads(name, data, tmp_path):
     assert zoo.Recurrent.from_config(config).get_config() == config
 
 
+@pytest.mark.parametrize("name", ["vanilla", "lstm", "peephole", "fgr", "gru-original", "bi-cifg"])
+def test_variant_with_in_cell_dropout_fits_saves_and_reloads(name, data, tmp_path):
+    x, y = data
+    keras.utils.set_random_seed(0)
+    rates = {"dropout": 0.25, "recurrent_dropout": 0.5}
+    model = zoo.many_to_one(name, 2, input_dim=3, units=4, cell_options=rates)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert np.isfinite(model.fit(x, y, batch_size=4, epochs=2, verbose=0).history["loss"]).all()
+    inference = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), inference)  # no dropout at inference
+    training = [np.asarray(model(x, training=True)) for _ in range(2)]
+    assert not np.allclose(training[0], inference) and not np.allclose(training[0], training[1])
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), inference, rtol=1e-6, atol=1e-6)
+    level = reloaded.get_layer("recurrent").levels[0]
+    cell = (level.forward_layer if zoo.get_variant(name).bidirectional else level).cell
+    assert (cell.dropout, cell.recurrent_dropout) == (0.25, 0.5)
+
+
 @pytest.mark.parametrize("name", [n for n in ALL if not zoo.get_variant(n).bidirectional])
 def test_cell_works_inside_keras_rnn_and_bidirectional(name, data, tmp_path):
     x, _ = data

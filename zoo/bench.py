@@ -2,8 +2,9 @@
 
 For each shape (batch, steps, input features, units), every variant gets a tiny model
 (recurrent layer -> Dense(1), MSE, Adam). After warm-up the variants are timed in turns, one
-step each per round, so that machine noise hits all alike; the median over rounds is reported
-with its ratio to the built-in `lstm` of the same round set. Also reported:
+step each per round in a shuffled order, so that machine noise hits all alike. Times are medians
+over rounds; a ratio to the built-in `lstm` is the median over rounds of the variant's time over
+lstm's time in the same round, with its lowest and highest round. Also reported:
 
 - achieved FLOP/s of the recurrence (input and recurrent matmuls of every step; 3x forward for
   a training step) against one plain matrix multiply doing the LSTM's matmul work of all steps
@@ -114,6 +115,12 @@ def _device() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
+def paired_ratio(times, reference_times) -> tuple[float, float, float]:
+    """Median, lowest and highest over rounds of `times[k] / reference_times[k]` (same round k)."""
+    ratios = [t / r for t, r in zip(times, reference_times, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
 def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C901
     """Time every (label, variant, implementation) at one shape; returns result rows."""
     import keras
@@ -140,8 +147,12 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         model.predict_on_batch(x)
     train_times = {label: [] for label in models}
     infer_times = {label: [] for label in models}
-    for _ in range(rounds):  # interleaved: each round times every variant once
-        for label, model in models.items():
+    order = list(models)
+    shuffler = np.random.default_rng(0)
+    for _ in range(rounds):  # interleaved: each round times every variant once, in a new order
+        shuffler.shuffle(order)
+        for label in order:
+            model = models[label]
             start = time.perf_counter()
             model.train_on_batch(x, y)
             train_times[label].append(time.perf_counter() - start)
@@ -149,11 +160,11 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             np.asarray(model.predict_on_batch(x))
             infer_times[label].append(time.perf_counter() - start)
     limit = _matmul_limit(batch, steps, input_dim, units)
-    rows = []
+    rows, flops_of = [], {}
     for label, variant, _ in entries:
         train = statistics.median(train_times[label])
         infer = statistics.median(infer_times[label])
-        flops = _recurrent_flops(variant, steps, batch, input_dim, units)
+        flops = flops_of[label] = _recurrent_flops(variant, steps, batch, input_dim, units)
         rows.append({
             "variant": label, "batch": batch, "steps": steps, "input_dim": input_dim, "units": units,
             "parameters": int(models[label].count_params()),
@@ -165,10 +176,14 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         })
     reference = next((r for r in rows if r["variant"] == "lstm"), None)
     for row in rows:
-        row["train_vs_lstm"] = row["train_ms"] / reference["train_ms"] if reference else float("nan")
-        row["infer_vs_lstm"] = row["infer_ms"] / reference["infer_ms"] if reference else float("nan")
+        # Each round's time over lstm's time in the same round, then the median over rounds:
+        # a slow spell of the machine hits both sides of a ratio, not one.
+        label, nan = row["variant"], (float("nan"),) * 3
+        row["train_vs_lstm"], row["train_vs_lstm_low"], row["train_vs_lstm_high"] = (
+            paired_ratio(train_times[label], train_times["lstm"]) if reference else nan)
+        row["infer_vs_lstm"] = paired_ratio(infer_times[label], infer_times["lstm"])[0] if reference else nan[0]
         # Matmul work (FLOPs) relative to lstm: a variant that does more work may take longer.
-        row["work_vs_lstm"] = row["train_gflops"] / reference["train_gflops"] * row["train_vs_lstm"] if reference else float("nan")
+        row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"] if reference else float("nan")
     del models
     return rows
 
@@ -197,7 +212,7 @@ def target_lines(rows) -> list[str]:
 
     first = (rows[0]["batch"], rows[0]["steps"], rows[0]["input_dim"], rows[0]["units"])
     lines = [f"## Target: custom cells within {TARGET}x of the built-in lstm (training step, first shape)", "",
-             "| variant | vs lstm | matmul work vs lstm | verdict |", "|---|---:|---:|---|"]
+             "| variant | vs lstm | rounds' range | matmul work vs lstm | verdict |", "|---|---:|---:|---:|---|"]
     for r in rows:
         if (r["batch"], r["steps"], r["input_dim"], r["units"]) != first or "[" in r["variant"]:
             continue
@@ -207,14 +222,16 @@ def target_lines(rows) -> list[str]:
         ok = r["train_vs_lstm"] <= TARGET
         verdict = "within" if ok else (
             f"over; {r['work_vs_lstm']:.1f}x the work explains it" if r["work_vs_lstm"] > r["train_vs_lstm"] / TARGET else "over")
-        lines.append(f"| {r['variant']} | {r['train_vs_lstm']:.2f}x | {r['work_vs_lstm']:.2f}x | {verdict} |")
+        lines.append(f"| {r['variant']} | {r['train_vs_lstm']:.2f}x | {r['train_vs_lstm_low']:.2f}-"
+                     f"{r['train_vs_lstm_high']:.2f}x | {r['work_vs_lstm']:.2f}x | {verdict} |")
     return lines + ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers.", ""]
 
 
 def markdown(rows, env) -> str:
     lines = [f"# Benchmark: {env['backend']} on {env['device']}", "",
              f"keras {env['keras']}, {env.get('backend_version', '')}; median of {env['rounds']} interleaved "
-             f"steps after {env['warmup']} warm-up steps; ratios against the built-in `lstm` at the same shape.", ""]
+             f"steps at the first shape ({rounds_at(False, env['rounds'])} at the others) after {env['warmup']} "
+             "warm-up steps; ratios against the built-in `lstm`, paired round by round at the same shape.", ""]
     for shape in sorted({(r["batch"], r["steps"], r["input_dim"], r["units"]) for r in rows}, key=lambda s: (s[3], s[1])):
         batch, steps, input_dim, units = shape
         lines += [f"## batch {batch}, {steps} steps, {input_dim} features, {units} units", "",
@@ -267,6 +284,11 @@ def plot(rows, path: Path):
     plt.close(fig)
 
 
+def rounds_at(first_shape: bool, rounds: int) -> int:
+    """Timed rounds at a shape: all of them at the first shape, a third (at least 3) elsewhere."""
+    return rounds if first_shape else min(rounds, max(3, rounds // 3))
+
+
 def parse_shape(text: str):
     try:
         parts = tuple(int(p) for p in text.split("x"))
@@ -287,7 +309,9 @@ def main(argv=None) -> int:
     parser.add_argument("--long-variants", default="vanilla,lstm,peephole,cifg,gru",
                         help="variants also timed at the shapes other than the reference (default: the "
                              "one-directional core variants; '*' for all, which takes much longer)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (median reported)")
+    parser.add_argument("--rounds", type=int, default=15,
+                        help="timed rounds at the first shape, where the targets are read (median "
+                             "reported); the other shapes take a third as many, at least 3")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per model")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "reports" / "bench"))
     args = parser.parse_args(argv)
@@ -334,7 +358,7 @@ def main(argv=None) -> int:
         chosen = entries if shape == shapes[0] else [
             e for e in entries if e[1] in long_variants or e[0] == "lstm"]
         print(f"shape batch={shape[0]} steps={shape[1]} features={shape[2]} units={shape[3]}: {len(chosen)} models", flush=True)
-        shape_rows = bench_shape(chosen, shape, args.rounds, args.warmup)
+        shape_rows = bench_shape(chosen, shape, rounds_at(shape == shapes[0], args.rounds), args.warmup)
         peak = _peak_memory()
         for row in shape_rows:
             row["peak_memory_mib"] = peak

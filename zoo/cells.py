@@ -25,6 +25,10 @@ from __future__ import annotations
 import keras
 from keras import activations, initializers, ops
 
+# Keras' RNN layer draws a cell's dropout masks before the time loop (the loop must be stateless
+# for JAX's scan) only for cells of this class, so the zoo cells mix it in as Keras' own do.
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
 __all__ = ["ElmanCell", "GatedCell", "GRUCell"]
 
 
@@ -33,6 +37,42 @@ def positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer, got {name}={value!r}.")
     return value
+
+
+def dropout_rate(name, value):
+    """`value` as a float if it is a rate in [0, 1), else a ValueError naming the argument and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
+    return float(value)
+
+
+class _StepDropout(DropoutRNNCell):
+    """Variational dropout (Gal & Ghahramani 2016), as in Keras' cells: one mask per sequence.
+
+    `dropout` masks the input x_t, `recurrent_dropout` masks the output y_{t-1} where it enters
+    the recurrent matmul; the same mask is used at every step of a sequence and a new one is
+    drawn for every batch. Only while training.
+    """
+
+    def _init_dropout(self, dropout, recurrent_dropout, seed):
+        self.dropout = dropout_rate("dropout", dropout)
+        self.recurrent_dropout = dropout_rate("recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        # A seed generator holds a variable: made only when masks are drawn, so that a cell
+        # without dropout can be made anywhere (even inside a traced function).
+        if self.dropout or self.recurrent_dropout:
+            self.seed_generator = keras.random.SeedGenerator(seed=seed)
+
+    def _apply_dropout(self, inputs, h_prev, training):
+        """The input and the previous output as the matmuls see them."""
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        if training and self.recurrent_dropout > 0:
+            h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
+        return inputs, h_prev
+
+    def _dropout_config(self):
+        return {"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
 
 def _check_input_rank(cell_name, input_shape):
@@ -47,10 +87,12 @@ def _check_input_rank(cell_name, input_shape):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ElmanCell(keras.layers.Layer):
+class ElmanCell(_StepDropout, keras.layers.Layer):
     """Elman (vanilla) RNN cell: h_t = tanh(x_t W + h_{t-1} U + b).
 
     Weights `[kernel, recurrent_kernel, bias]` in the layout of `keras.layers.SimpleRNNCell`.
+    `dropout`, `recurrent_dropout` and `seed`: variational dropout of x_t and of h_{t-1} in the
+    recurrent matmul, one mask per sequence, while training (as `keras.layers.SimpleRNNCell`).
     """
 
     def __init__(
@@ -61,10 +103,14 @@ class ElmanCell(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = positive_int("units", units)
+        self._init_dropout(dropout, recurrent_dropout, seed)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -89,6 +135,7 @@ class ElmanCell(keras.layers.Layer):
 
     def call(self, inputs, states, training=False):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
+        inputs, h_prev = self._apply_dropout(inputs, h_prev, training)
         z = ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel)
         if self.use_bias:
             z = z + self.bias
@@ -105,11 +152,12 @@ class ElmanCell(keras.layers.Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._dropout_config(),
         }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GatedCell(keras.layers.Layer):
+class GatedCell(_StepDropout, keras.layers.Layer):
     """The LSTM family as one configurable cell (Greff et al. 2015, eq. 1-6).
 
     With c the cell state, y (= h) the output, sigma the logistic function::
@@ -134,6 +182,10 @@ class GatedCell(keras.layers.Layer):
         full_gate_recurrence: every gate also sees the previous activations of all gates
             through an extra recurrent matrix (FGR); the gate activations become extra state.
         unit_forget_bias: start the forget-gate bias at 1 (Jozefowicz et al. 2015).
+        dropout: rate of x_t dropped while training, one mask per sequence.
+        recurrent_dropout: rate of y_{t-1} dropped where it enters R y_{t-1} while training, one
+            mask per sequence (variational dropout, Gal & Ghahramani 2016; as Keras' LSTMCell).
+        seed: seed of the dropout masks (default: from Keras' global seed).
 
     Weights: `kernel` (input_dim, n*units), `recurrent_kernel` (units, n*units), `bias`
     (n*units,) with the n blocks of the gates present in Keras' order [i, f, c, o]; then one
@@ -160,10 +212,14 @@ class GatedCell(keras.layers.Layer):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         peephole_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = positive_int("units", units)
+        self._init_dropout(dropout, recurrent_dropout, seed)
         if coupled and not (input_gate and forget_gate):
             raise ValueError(
                 "`coupled=True` sets i_t = 1 - f_t and needs both gates, got "
@@ -239,6 +295,7 @@ class GatedCell(keras.layers.Layer):
 
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states[0], states[1]
+        inputs, h_prev = self._apply_dropout(inputs, h_prev, training)
         z = ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel)
         if self.use_bias:
             z = z + self.bias
@@ -288,11 +345,12 @@ class GatedCell(keras.layers.Layer):
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "peephole_initializer": initializers.serialize(self.peephole_initializer),
+            **self._dropout_config(),
         }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GRUCell(keras.layers.Layer):
+class GRUCell(_StepDropout, keras.layers.Layer):
     """Gated recurrent unit (Cho et al. 2014) in Keras' weight layout, blocks [z, r, h]::
 
         z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)                     update gate
@@ -302,6 +360,9 @@ class GRUCell(keras.layers.Layer):
         h_t = z_t * h_{t-1} + (1 - z_t) * n_t
 
     With `reset_after=True` the bias has shape (2, 3*units): input bias and recurrent bias.
+    `dropout`, `recurrent_dropout` and `seed`: variational dropout of x_t and of h_{t-1} where it
+    enters the recurrent matmuls (not the h_{t-1} of the last line), one mask per sequence,
+    while training (as `keras.layers.GRUCell`).
     """
 
     def __init__(
@@ -312,10 +373,14 @@ class GRUCell(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = positive_int("units", units)
+        self._init_dropout(dropout, recurrent_dropout, seed)
         self.reset_after = bool(reset_after)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -341,13 +406,14 @@ class GRUCell(keras.layers.Layer):
 
     def call(self, inputs, states, training=False):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
+        inputs, h_seen = self._apply_dropout(inputs, h_prev, training)  # h_seen: h_prev as the matmuls see it
         x = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
             x = x + input_bias
         x_z, x_r, x_h = ops.split(x, 3, axis=-1)
         if self.reset_after:
-            rec = ops.matmul(h_prev, self.recurrent_kernel)
+            rec = ops.matmul(h_seen, self.recurrent_kernel)
             if self.use_bias:
                 rec = rec + recurrent_bias
             r_z, r_r, r_h = ops.split(rec, 3, axis=-1)
@@ -356,10 +422,10 @@ class GRUCell(keras.layers.Layer):
             n = ops.tanh(x_h + r * r_h)
         else:
             u_zr, u_h = self.recurrent_kernel[:, : 2 * self.units], self.recurrent_kernel[:, 2 * self.units :]
-            r_z, r_r = ops.split(ops.matmul(h_prev, u_zr), 2, axis=-1)
+            r_z, r_r = ops.split(ops.matmul(h_seen, u_zr), 2, axis=-1)
             z = ops.sigmoid(x_z + r_z)
             r = ops.sigmoid(x_r + r_r)
-            n = ops.tanh(x_h + ops.matmul(r * h_prev, u_h))
+            n = ops.tanh(x_h + ops.matmul(r * h_seen, u_h))
         h = z * h_prev + (1.0 - z) * n
         new_state = [h] if isinstance(states, (list, tuple)) else h
         return h, new_state
@@ -373,4 +439,5 @@ class GRUCell(keras.layers.Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._dropout_config(),
         }

@@ -16,19 +16,13 @@ from __future__ import annotations
 import keras
 
 from zoo import cells
-from zoo.cells import positive_int
+from zoo.cells import dropout_rate, positive_int
 from zoo.registry import Variant, get_variant
 
 __all__ = ["Recurrent", "recurrent_layer", "make_cell", "MERGE_MODES"]
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 IMPLEMENTATIONS = ("auto", "builtin", "zoo")
-
-
-def _rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
-    return float(value)
 
 
 def _cell_options(variant: Variant, options: dict) -> dict:
@@ -43,18 +37,21 @@ def _cell_options(variant: Variant, options: dict) -> dict:
                 f"unknown option {key!r} for variant {variant.name!r} (family {variant.family}); "
                 f"valid options: {', '.join(sorted(valid))}."
             )
+        if key in ("dropout", "recurrent_dropout"):
+            value = dropout_rate(key, value)  # Keras' built-in layers would clip a bad rate silently
         merged[key] = value
     return merged
 
 
+_COMMON_ARGS = {"use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                "dropout", "recurrent_dropout", "seed"}
 _CELL_ARGS = {
-    "elman": {"activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer"},
+    "elman": {"activation", *_COMMON_ARGS},
     "lstm": {
         "peepholes", "input_gate", "forget_gate", "output_gate", "coupled", "input_activation",
-        "output_activation", "full_gate_recurrence", "use_bias", "unit_forget_bias",
-        "kernel_initializer", "recurrent_initializer", "bias_initializer", "peephole_initializer",
+        "output_activation", "full_gate_recurrence", "unit_forget_bias", "peephole_initializer", *_COMMON_ARGS,
     },
-    "gru": {"reset_after", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer"},
+    "gru": {"reset_after", *_COMMON_ARGS},
 }
 
 # Options under which the zoo cell of a family still has exactly the built-in layer's math.
@@ -114,7 +111,9 @@ class Recurrent(keras.layers.Layer):
         variant: a registered name (`zoo.list_variants()`), e.g. `"lstm"`, `"cifg"`, `"bi-gru"`.
         units: state size of each level (per direction).
         num_layers: levels stacked; each level but the last returns sequences to the next.
-        dropout: dropout rate on the outputs between levels (not after the last).
+        dropout: dropout rate on the outputs between levels (not after the last). Dropout inside
+            each level, as Keras' `LSTM(dropout=..., recurrent_dropout=...)` (one mask per
+            sequence), goes in `cell_options={"dropout": 0.2, "recurrent_dropout": 0.2}`.
         return_sequences: return the output at every step instead of the last one.
         return_state: also return the final states: those of level 1, then level 2, ...
             (each level's forward then backward states for `bi-` variants).
@@ -151,7 +150,7 @@ class Recurrent(keras.layers.Layer):
         self.variant = get_variant(variant)
         self.units = positive_int("units", units)
         self.num_layers = positive_int("num_layers", num_layers)
-        self.dropout = _rate("dropout", dropout)
+        self.dropout = dropout_rate("dropout", dropout)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"`merge_mode` must be one of {', '.join(MERGE_MODES)}, got merge_mode={merge_mode!r}.")
         if implementation not in IMPLEMENTATIONS:
@@ -169,6 +168,9 @@ class Recurrent(keras.layers.Layer):
         self._options = _cell_options(self.variant, self.cell_options)
         self.uses_builtin = _uses_builtin(self.variant, self._options, implementation)
         self.supports_masking = True
+        cell = make_cell(self.variant, self.units, **self.cell_options)
+        sizes = list(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+        self._state_sizes = tuple(sizes * (2 if self.variant.bidirectional else 1))
 
         self.levels = []
         self.dropouts = []
@@ -203,9 +205,7 @@ class Recurrent(keras.layers.Layer):
     @property
     def state_sizes(self) -> list[int]:
         """Sizes of the state tensors of one level, in order (forward then backward)."""
-        cell = make_cell(self.variant, self.units, **self.cell_options)
-        sizes = list(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-        return sizes * (2 if self.variant.bidirectional else 1)
+        return list(self._state_sizes)
 
     @property
     def states_per_level(self) -> int:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import keras
 
-from zoo.cells import positive_int
-from zoo.layers import Recurrent, _rate
+from zoo.cells import dropout_rate, positive_int
+from zoo.layers import Recurrent
 from zoo.registry import get_variant
 
 __all__ = ["many_to_one", "many_to_many", "language_model", "generate", "seq2seq", "greedy_decode", "one_to_many"]
@@ -264,7 +264,7 @@ def one_to_many(
     positive_int("input_dim", input_dim)
     positive_int("steps", steps)
     positive_int("output_dim", output_dim)
-    _rate("dropout", dropout)
+    dropout_rate("dropout", dropout)
     vector = keras.Input((input_dim,), name="vector")
     layer = Recurrent(
         variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs

@@ -94,6 +94,10 @@ GRIDS: dict[str, dict[str, Any]] = {
 }
 
 
+# Model settings added after results were first stored, with the default that matches them.
+LATER_MODEL_SETTINGS = {"recurrent_dropout": 0.0}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run: a task at a size with parameters, a variant, a seed and the resolved settings."""
@@ -112,6 +116,9 @@ class RunSpec:
     def key(self) -> str:
         """Identifies the run's configuration: the same key means the same experiment."""
         payload = {k: v for k, v in asdict(self).items() if k not in ("grid", "label")}
+        # A setting added later is left out at its default, so results stored before it existed
+        # keep their keys (and are not trained again).
+        payload["model"] = {k: v for k, v in self.model.items() if LATER_MODEL_SETTINGS.get(k, object()) != v}
         return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
     def to_json(self) -> dict:
@@ -256,8 +263,9 @@ def _check_settings(model: dict, train: dict):
     for key in ("units", "num_layers", "embedding_dim"):
         if model[key] <= 0:
             raise ValueError(f"model.{key} must be a positive integer, got {model[key]!r}.")
-    if not 0 <= model["dropout"] < 1:
-        raise ValueError(f"model.dropout must be in [0, 1), got {model['dropout']!r}.")
+    for key in ("dropout", "recurrent_dropout"):
+        if not 0 <= model[key] < 1:
+            raise ValueError(f"model.{key} must be in [0, 1), got {model[key]!r}.")
     if model["implementation"] not in ("auto", "builtin", "zoo"):
         raise ValueError(f"model.implementation must be one of auto, builtin, zoo, got {model['implementation']!r}.")
     for key in ("batch_size", "epochs"):

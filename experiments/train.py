@@ -21,8 +21,10 @@ import zoo
 from experiments.tasks import Dataset, Split, Task
 
 # Library defaults: a grid or --set changes them; a task's own `train` settings come next.
+# `dropout` is between stacked levels; `recurrent_dropout` is variational dropout of the state
+# inside each level (one mask per sequence).
 MODEL_DEFAULTS: dict[str, Any] = {"units": 128, "num_layers": 1, "dropout": 0.0, "embedding_dim": 64,
-                                  "implementation": "auto"}
+                                  "implementation": "auto", "recurrent_dropout": 0.0}
 TRAIN_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": 1e-3,
@@ -39,6 +41,8 @@ def build_model(task: Task, variant: str, info: dict, model: dict):
     """The zoo model for the task's topology."""
     common = dict(units=model["units"], num_layers=model["num_layers"], dropout=model["dropout"],
                   implementation=model["implementation"])
+    if model.get("recurrent_dropout"):
+        common["cell_options"] = {"recurrent_dropout": model["recurrent_dropout"]}
     inputs = ({"input_dim": info["input_dim"]} if "input_dim" in info
               else {"vocab_size": info.get("vocab_size"), "embedding_dim": model["embedding_dim"]})
     if task.topology in ("regression", "forecasting"):

@@ -146,6 +146,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
         (["--set", "train.epoch=3"], r"unknown setting train.epoch.*valid train settings:.*epochs"),
         (["--set", "train.epochs=three"], r"train.epochs must be an integer, got 'three'"),
         (["--set", "model.dropout=1.5"], r"model.dropout must be in \[0, 1\), got 1.5"),
+        (["--set", "model.recurrent_dropout=1"], r"model.recurrent_dropout must be in \[0, 1\), got 1.0"),
         (["--set", "train.optimizer=adamm"], r"train.optimizer must be one of adam, adamw"),
         (["--set", "colour=red"], r"unknown setting 'colour'"),
         (["--only", "variant=transformer"], r"--only variant='transformer' matches nothing.*valid variant values: cifg, lstm"),
@@ -191,3 +192,27 @@ def test_overrides_change_the_run_key_and_settings():
     assert {r.train["epochs"] for r in changed} == {7} and {r.model["units"] for r in changed} == {8}
     assert not {r.key for r in plain} & {r.key for r in changed}
     assert json.dumps(plain[0].to_json())  # records are JSON
+
+
+def test_a_later_model_setting_at_its_default_keeps_stored_run_keys():
+    """Runs stored before `model.recurrent_dropout` existed keep their keys, so they are not redone."""
+    import hashlib
+
+    run = expand("smoke")[0]
+    assert run.model["recurrent_dropout"] == 0.0
+    before = {"task": run.task, "size": run.size, "params": run.params, "variant": run.variant, "seed": run.seed,
+              "model": {k: v for k, v in run.model.items() if k != "recurrent_dropout"}, "train": run.train}
+    assert run.key == hashlib.sha1(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
+    changed = expand("smoke", ["model.recurrent_dropout=0.25"])[0]
+    assert changed.model["recurrent_dropout"] == 0.25 and changed.key != run.key
+
+
+def test_recurrent_dropout_setting_reaches_the_cells():
+    from experiments.tasks import get_task
+    from experiments.train import MODEL_DEFAULTS, build_model
+
+    task = get_task("adding")
+    model = build_model(task, "peephole", {"input_dim": 2, "num_outputs": 1},
+                        {**MODEL_DEFAULTS, "units": 4, "recurrent_dropout": 0.25})
+    cell = model.get_layer("recurrent").levels[0].cell
+    assert (cell.recurrent_dropout, cell.dropout) == (0.25, 0.0)

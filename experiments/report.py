@@ -239,6 +239,46 @@ def ranks(finished):
     return table.sort_values("mean rank")
 
 
+def recommendations(finished):
+    """Per task: the best variant by mean test score, the variants the seeds cannot tell from it
+    (Welch's p >= ALPHA against the best), and the fastest and the smallest of those."""
+    import pandas as pd
+
+    out = []
+    for label, rows in finished.groupby("label"):
+        task = get_task(rows["task"].iloc[0])
+        means = rows.groupby("variant")["score"].mean().sort_values(ascending=not task.higher_is_better)
+        best = means.index[0]
+        best_scores = rows.loc[rows["variant"] == best, "score"].to_numpy(float)
+        tied = [best] + [v for v in means.index[1:]
+                         if welch_p(rows.loc[rows["variant"] == v, "score"].to_numpy(float), best_scores) >= ALPHA]
+        costs = rows[rows["variant"].isin(tied)].groupby("variant").agg(
+            seconds_per_epoch=("seconds_per_epoch", "mean"), parameters=("parameters", "first"))
+        fastest, smallest = costs["seconds_per_epoch"].idxmin(), costs["parameters"].idxmin()
+        out.append({
+            "task": label, "metric": task.metric, "best": best, "best_mean": means[best],
+            "seeds": int(rows["seed"].nunique()), "as_good": tied,
+            "fastest": fastest, "fastest_seconds_per_epoch": costs.loc[fastest, "seconds_per_epoch"],
+            "smallest": smallest, "smallest_parameters": int(costs.loc[smallest, "parameters"]),
+        })
+    return pd.DataFrame(out)
+
+
+def recommendation_lines(table) -> list[str]:
+    lines = ["## Which cell?", "",
+             "Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
+             f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set is "
+             "wide), and the fastest and the "
+             "smallest of those: the cheapest choice that is not measurably worse.", "",
+             "| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
+             "|---|---|---|---|---|"]
+    for _, row in table.iterrows():
+        lines.append(f"| {row['task']} | {row['best']} ({_fmt(row['best_mean'])} {row['metric']}) | "
+                     f"{', '.join(row['as_good'])} | {row['fastest']} ({_fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch) | "
+                     f"{row['smallest']} ({row['smallest_parameters']:,}) |")
+    return lines + [""]
+
+
 def overhead_lines(finished) -> list[str]:
     """Runner overhead per task: model build + compile + first-epoch tracing against training time."""
     lines = ["## Cost of a run", "",
@@ -369,6 +409,9 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
 
     tables = []
     if not finished.empty:
+        advice = recommendations(finished)
+        advice.assign(as_good=advice["as_good"].str.join(" ")).to_csv(out / "which_cell.csv", index=False)
+        md += recommendation_lines(advice)
         md += ["## Leaderboards", ""]
         for label in sorted(finished["label"].unique()):
             table, task = leaderboard(finished, label)

@@ -83,6 +83,38 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     assert '<img src="learning_curves.png"' in html and 'href="leaderboard-adding.csv"' in html
 
 
+def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path):
+    from experiments.report import load_runs, main_metric, recommendations
+
+    store = write_store(tmp_path / "store.db")
+    frame = load_runs(store, "smoke")
+    frame["score"] = [main_metric(row) for _, row in frame.iterrows()]
+    row = recommendations(frame).set_index("task").loc["adding"]
+    assert row["best"] == "cifg" and row["best_mean"] == pytest.approx(0.03)
+    # Three seeds each: Welch's p between cifg and lstm is about 0.1, so lstm is not measurably worse.
+    p = stats.ttest_ind(SCORES[("adding", "lstm")], SCORES[("adding", "cifg")], equal_var=False).pvalue
+    assert 0.05 < p < 0.2
+    assert row["as_good"] == ["cifg", "lstm"]
+    assert row["fastest"] == "lstm" and row["fastest_seconds_per_epoch"] == 2.0  # 2 s/epoch against 3
+    assert row["smallest"] == "cifg" and row["smallest_parameters"] == 800
+    assert write_report("smoke", storage=store.url, out_dir=tmp_path / "report") == 0
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "| adding | cifg (0.03 mse) | cifg, lstm | lstm (2 s/epoch) | cifg (800) |" in readme
+    assert readme.index("## Which cell?") < readme.index("## Leaderboards")
+    assert pd.read_csv(tmp_path / "report" / "which_cell.csv").loc[0, "as_good"] == "cifg lstm"
+
+
+def test_which_cell_leaves_out_what_the_seeds_tell_apart(tmp_path, monkeypatch):
+    from experiments import report
+
+    monkeypatch.setitem(SCORES, ("adding", "lstm"), [0.50, 0.51, 0.52])  # clearly worse than cifg
+    store = write_store(tmp_path / "store.db")
+    frame = report.load_runs(store, "smoke")
+    frame["score"] = [report.main_metric(row) for _, row in frame.iterrows()]
+    row = report.recommendations(frame).set_index("task").loc["adding"]
+    assert row["as_good"] == ["cifg"] and row["fastest"] == "cifg"
+
+
 def test_partial_grid_reports_what_exists_and_lists_the_rest(tmp_path):
     write_store(tmp_path / "store.db", skip={(("adding", "cifg"), 2)}, fail={(("adding", "lstm"), 1)})
     out = tmp_path / "report"

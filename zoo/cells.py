@@ -15,6 +15,9 @@ order [i, f, c, o] for the LSTM family and [z, r, h] for the GRU), so a built-in
 load straight into the matching zoo cell. A gate that a variant drops has no block; peepholes
 are extra diagonal weights after the bias.
 
+Every cell takes `dropout` and `recurrent_dropout` (variational: one mask per sequence, drawn
+by Keras' RNN layer before the loop, as for Keras' own cells) and `seed`.
+
 Speed: each step is one matmul of the input and one of the state, and the gates are taken with
 `ops.split` (slicing the gate block costs 1.2-1.5x on TensorFlow); this is how Keras' own
 `LSTMCell` is written and runs as fast as the built-in layer's generic path.

@@ -165,3 +165,37 @@ def test_list_and_get_variants():
     for name in zoo.list_variants():
         v = zoo.get_variant(name)
         assert v.description and v.citation and v.equations
+
+
+def _traced_ops(layer, steps):
+    """Operation names of the traced forward and input-gradient computation of `layer` over
+    `steps` time steps: the top level of a JAX jaxpr, or every op of a TensorFlow graph."""
+    x = np.zeros((2, steps, 3), "float32")
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def forward_and_grad(x):
+            return layer(x), jax.grad(lambda x: keras.ops.sum(layer(x)))(x)
+
+        return [e.primitive.name for e in jax.make_jaxpr(forward_and_grad)(x).jaxpr.eqns]
+    import tensorflow as tf
+
+    @tf.function
+    def forward_and_grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+        return y, tape.gradient(tf.reduce_sum(y), x)
+
+    return [op.type for op in forward_and_grad.get_concrete_function(tf.TensorSpec(x.shape)).graph.get_operations()]
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.list_variants() if not zoo.get_variant(n).bidirectional] + ["bi-cifg"])
+def test_zoo_cells_compile_into_one_loop_whatever_the_length(name):
+    """The time loop is one scan / while op, forward and backward: the traced program is the same
+    size at 5 and at 40 steps (no Python loop unrolled per step)."""
+    layer = built(name, implementation="zoo")
+    short, long = _traced_ops(layer, 5), _traced_ops(layer, 40)
+    loops = [op for op in short if op in ("scan", "while", "While", "StatelessWhile")]
+    assert loops, f"no loop primitive in the traced program: {sorted(set(short))}"
+    assert len(short) == len(long)

@@ -199,3 +199,21 @@ def test_zoo_cells_compile_into_one_loop_whatever_the_length(name):
     loops = [op for op in short if op in ("scan", "while", "While", "StatelessWhile")]
     assert loops, f"no loop primitive in the traced program: {sorted(set(short))}"
     assert len(short) == len(long)
+
+
+@pytest.mark.parametrize("name, implementation", [("lstm", "auto"), ("peephole", "zoo"), ("bi-gru", "zoo"),
+                                                  ("vanilla", "auto")])
+def test_dtype_policy_given_to_the_layer_reaches_every_level(name, implementation, rng):
+    """`dtype="mixed_float16"` computes in float16 with float32 weights, close to float32."""
+    x = rng.normal(size=(4, 6, 3)).astype("float32")
+    full = built(name, num_layers=2, dropout=0.1, implementation=implementation, return_sequences=True, steps=6)
+    randomize_weights(full, rng)
+    mixed = built(name, num_layers=2, dropout=0.1, implementation=implementation, return_sequences=True, steps=6,
+                  dtype="mixed_float16")
+    mixed.set_weights(full.get_weights())
+    out = mixed(x)
+    assert keras.backend.standardize_dtype(out.dtype) == "float16"
+    assert {keras.backend.standardize_dtype(w.dtype) for w in mixed.weights} == {"float32"}
+    np.testing.assert_allclose(np.asarray(out, "float32"), np.asarray(full(x)), atol=1e-2)
+    reloaded = zoo.Recurrent.from_config(mixed.get_config())
+    assert reloaded.dtype_policy.name == "mixed_float16"

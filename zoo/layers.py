@@ -66,16 +66,16 @@ _BUILTIN_NEUTRAL = {
 }
 
 
-def make_cell(variant, units, **options) -> keras.layers.Layer:
+def make_cell(variant, units, *, dtype=None, **options) -> keras.layers.Layer:
     """The zoo cell of `variant` (one time step), for `keras.layers.RNN` or your own loop.
 
     Options not given (or `None`) take the variant's defaults; `options` are the family's cell
-    arguments (see `zoo.cells`).
+    arguments (see `zoo.cells`). `dtype`: a dtype or policy, e.g. `"mixed_float16"`.
     """
     variant = get_variant(variant)
     positive_int("units", units)
     cell_class = getattr(cells, {"elman": "ElmanCell", "lstm": "GatedCell", "gru": "GRUCell"}[variant.family])
-    return cell_class(units, **_cell_options(variant, options))
+    return cell_class(units, dtype=dtype, **_cell_options(variant, options))
 
 
 def _uses_builtin(variant: Variant, cell_options: dict, implementation: str) -> bool:
@@ -183,17 +183,19 @@ class Recurrent(keras.layers.Layer):
                 stateful=self.stateful,
                 unroll=self.unroll,
                 name=f"{self.variant.base or self.variant.name}_{level}",
+                dtype=self.dtype_policy,  # e.g. mixed_float16 given to this layer reaches every level
             )
             if self.uses_builtin:
                 layer = _builtin_layer(self.variant.family, units, self._options, **rnn_args)
             else:
-                cell = make_cell(self.variant.base or self.variant.name, units, **self._options)
+                cell = make_cell(self.variant.base or self.variant.name, units, dtype=self.dtype_policy, **self._options)
                 layer = keras.layers.RNN(cell, **rnn_args)
             if self.variant.bidirectional:
-                layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=f"bidirectional_{level}")
+                layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=f"bidirectional_{level}",
+                                                   dtype=self.dtype_policy)
             self.levels.append(layer)
             if not last and self.dropout > 0:
-                self.dropouts.append(keras.layers.Dropout(self.dropout, name=f"dropout_{level}"))
+                self.dropouts.append(keras.layers.Dropout(self.dropout, name=f"dropout_{level}", dtype=self.dtype_policy))
             else:
                 self.dropouts.append(None)
 

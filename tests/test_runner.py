@@ -216,3 +216,22 @@ def test_recurrent_dropout_setting_reaches_the_cells():
                         {**MODEL_DEFAULTS, "units": 4, "recurrent_dropout": 0.25})
     cell = model.get_layer("recurrent").levels[0].cell
     assert (cell.recurrent_dropout, cell.dropout) == (0.25, 0.0)
+
+
+def test_seed_fixes_the_dropout_masks_of_a_run():
+    import keras
+    import numpy as np
+
+    from experiments.tasks import get_task
+    from experiments.train import MODEL_DEFAULTS, build_model
+
+    x = np.ones((8, 5, 2), "float32")
+
+    def training_output(seed):
+        keras.utils.set_random_seed(seed)  # as the runner does before it builds a run's model
+        model = build_model(get_task("adding"), "cifg", {"input_dim": 2, "num_outputs": 1},
+                            {**MODEL_DEFAULTS, "units": 16, "recurrent_dropout": 0.5})
+        return np.asarray(model(x, training=True))
+
+    np.testing.assert_array_equal(training_output(3), training_output(3))
+    assert not np.allclose(training_output(3), training_output(4))

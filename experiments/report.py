@@ -268,8 +268,8 @@ def recommendation_lines(table) -> list[str]:
     lines = ["## Which cell?", "",
              "Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
              f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set is "
-             "wide), and the fastest and the "
-             "smallest of those: the cheapest choice that is not measurably worse.", "",
+             "wide), and the fastest and the smallest of those: the cheapest choice that is not measurably worse.",
+             "",
              "| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
              "|---|---|---|---|---|"]
     for _, row in table.iterrows():

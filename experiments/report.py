@@ -276,6 +276,10 @@ def recommendation_lines(table) -> list[str]:
         lines.append(f"| {row['task']} | {row['best']} ({_fmt(row['best_mean'])} {row['metric']}) | "
                      f"{', '.join(row['as_good'])} | {row['fastest']} ({_fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch) | "
                      f"{row['smallest']} ({row['smallest_parameters']:,}) |")
+    counts = table["as_good"].explode().value_counts(sort=False)
+    counts = counts.sort_values(ascending=False, kind="stable")  # ties keep the order of the best means
+    lines += ["", "As good as the best on the most tasks: "
+              + ", ".join(f"{variant} ({n} of {len(table)})" for variant, n in counts.items()) + "."]
     return lines + [""]
 
 

@@ -101,6 +101,7 @@ def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path):
     readme = (tmp_path / "report" / "README.md").read_text()
     assert "| adding | cifg (0.03 mse) | cifg, lstm | lstm (2 s/epoch) | cifg (800) |" in readme
     assert readme.index("## Which cell?") < readme.index("## Leaderboards")
+    assert "As good as the best on the most tasks: cifg (1 of 1), lstm (1 of 1)." in readme
     assert pd.read_csv(tmp_path / "report" / "which_cell.csv").loc[0, "as_good"] == "cifg lstm"
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
+from pathlib import Path
 
 REFERENCE = {"timesteps": 100, "input_dim": 32, "units": 128}
 
@@ -39,6 +41,23 @@ def cmd_list(args) -> int:
     return 0
 
 
+def measured_cost(name: str, bench_dir) -> str:
+    """The variant's training and inference time against `lstm` from the last `make bench` on this
+    backend (its first shape), or how to measure it."""
+    import keras
+
+    path = Path(bench_dir) / f"bench-{keras.backend.backend()}.csv"
+    rows = []
+    if path.exists():
+        with path.open(newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r["variant"] == name]
+    if not rows:
+        return f"not measured yet; `make bench` times every variant (looked in {path})"
+    r = rows[0]  # the first shape, where every variant runs
+    return (f"training step {float(r['train_vs_lstm']):.2f}x lstm, inference {float(r['infer_vs_lstm']):.2f}x "
+            f"(batch {r['batch']}, {r['steps']} steps, {r['units']} units, {r['backend']} on {r['device']}; {path})")
+
+
 def cmd_show(args) -> int:
     from zoo.registry import get_variant
 
@@ -50,6 +69,7 @@ def cmd_show(args) -> int:
     print(f"  options:    {v.cell_options or '{}'}")
     print(f"  tags:       {', '.join(v.tags) or '-'}")
     print(f"  parameters: {_parameter_count(v.name):,} (input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']})")
+    print(f"  cost:       {measured_cost(v.name, args.bench_dir)}")
     print("  equations:")
     for part in v.equations.split("; "):
         print(f"    {part}")
@@ -65,10 +85,15 @@ def main(argv=None) -> int:
     p.add_argument("--tag", help="only variants with this tag (core, greff, bidirectional)")
     p.add_argument("-v", "--verbose", action="store_true", help="also print citation and equations")
     p.set_defaults(func=cmd_list)
-    p = sub.add_parser("show", help="one variant's description, citation and equations")
+    p = sub.add_parser("show", help="one variant's description, citation, equations and measured cost")
     p.add_argument("name")
+    p.add_argument("--bench-dir", default=None, help="where `make bench` wrote its CSV (default reports/bench)")
     p.set_defaults(func=cmd_show)
     args = parser.parse_args(argv)
+    if getattr(args, "bench_dir", "") is None:
+        from zoo.bench import DEFAULT_OUT
+
+        args.bench_dir = DEFAULT_OUT
     try:
         return args.func(args)
     except ValueError as error:

@@ -31,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "reports" / "bench"
 REFERENCE_SHAPE = (64, 100, 32, 128)
 DEFAULT_SHAPES = [REFERENCE_SHAPE, (64, 400, 32, 128), (64, 1000, 32, 128), (64, 100, 32, 512)]
 # Variants whose math equals a built-in layer also run through the zoo's own cell, to show its cost.
@@ -313,7 +314,7 @@ def main(argv=None) -> int:
                         help="timed rounds at the first shape, where the targets are read (median "
                              "reported); the other shapes take a third as many, at least 3")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per model")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "reports" / "bench"))
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
 
     import keras

@@ -264,14 +264,15 @@ def recommendations(finished):
     return pd.DataFrame(out)
 
 
-def recommendation_lines(table) -> list[str]:
-    lines = ["## Which cell?", "",
-             "Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
-             f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set is "
-             "wide), and the fastest and the smallest of those: the cheapest choice that is not measurably worse.",
-             "",
-             "| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
-             "|---|---|---|---|---|"]
+def recommendation_lines(table, caption: bool = True) -> list[str]:
+    lines = ["## Which cell?", ""]
+    if caption:
+        lines += ["Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
+                  f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set "
+                  "is wide), and the fastest and the smallest of those: the cheapest choice that is not "
+                  "measurably worse.", ""]
+    lines += ["| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
+              "|---|---|---|---|---|"]
     for _, row in table.iterrows():
         lines.append(f"| {row['task']} | {row['best']} ({_fmt(row['best_mean'])} {row['metric']}) | "
                      f"{', '.join(row['as_good'])} | {row['fastest']} ({_fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch) | "
@@ -411,10 +412,11 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
     md.append(f"- results store: `{store.url}`; browse it with `optuna-dashboard {store.url}`")
     md.append("")
 
-    tables = []
+    tables, answer = [], []
     if not finished.empty:
         advice = recommendations(finished)
         advice.assign(as_good=advice["as_good"].str.join(" ")).to_csv(out / "which_cell.csv", index=False)
+        answer = recommendation_lines(advice, caption=False)  # for the terminal
         md += recommendation_lines(advice)
         md += ["## Leaderboards", ""]
         for label in sorted(finished["label"].unique()):
@@ -463,6 +465,7 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
     (out / "README.md").write_text("\n".join(md))
     (out / "index.html").write_text(_page(f"RNN Zoo: {grid}", _markdown_table_to_html("\n".join(md))))
     frame.drop(columns=["history"], errors="ignore").to_csv(out / "runs.csv", index=False)
+    print("\n".join(answer))
     print(f"report of grid {grid!r}: {len(finished)} finished runs, {len(tables)} tasks -> {out / 'index.html'}")
     if len(problems) or missing:
         print(f"  {len(problems)} run(s) not finished and {len(missing)} missing; listed in the report.")

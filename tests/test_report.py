@@ -83,7 +83,7 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     assert '<img src="learning_curves.png"' in html and 'href="leaderboard-adding.csv"' in html
 
 
-def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path):
+def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path, capsys):
     from experiments.report import load_runs, main_metric, recommendations
 
     store = write_store(tmp_path / "store.db")
@@ -98,6 +98,8 @@ def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path):
     assert row["fastest"] == "lstm" and row["fastest_seconds_per_epoch"] == 2.0  # 2 s/epoch against 3
     assert row["smallest"] == "cifg" and row["smallest_parameters"] == 800
     assert write_report("smoke", storage=store.url, out_dir=tmp_path / "report") == 0
+    printed = capsys.readouterr().out
+    assert "## Which cell?" in printed and "| adding | cifg (0.03 mse) | cifg, lstm |" in printed
     readme = (tmp_path / "report" / "README.md").read_text()
     assert "| adding | cifg (0.03 mse) | cifg, lstm | lstm (2 s/epoch) | cifg (800) |" in readme
     assert readme.index("## Which cell?") < readme.index("## Leaderboards")

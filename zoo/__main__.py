@@ -41,12 +41,14 @@ def cmd_list(args) -> int:
     return 0
 
 
-def measured_cost(name: str, bench_dir) -> str:
+def measured_cost(name: str, bench_dir=None) -> str:
     """The variant's training and inference time against `lstm` from the last `make bench` on this
-    backend (its first shape), or how to measure it."""
+    backend (its first shape), or how to measure it. `bench_dir` defaults to bench's output folder."""
     import keras
 
-    path = Path(bench_dir) / f"bench-{keras.backend.backend()}.csv"
+    from zoo.bench import DEFAULT_OUT
+
+    path = Path(bench_dir or DEFAULT_OUT) / f"bench-{keras.backend.backend()}.csv"
     rows = []
     if path.exists():
         with path.open(newline="") as f:
@@ -90,10 +92,6 @@ def main(argv=None) -> int:
     p.add_argument("--bench-dir", default=None, help="where `make bench` wrote its CSV (default reports/bench)")
     p.set_defaults(func=cmd_show)
     args = parser.parse_args(argv)
-    if getattr(args, "bench_dir", "") is None:
-        from zoo.bench import DEFAULT_OUT
-
-        args.bench_dir = DEFAULT_OUT
     try:
         return args.func(args)
     except ValueError as error:

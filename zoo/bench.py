@@ -175,16 +175,19 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             "slowest_over_median": max(max(train_times[label]) / train, max(infer_times[label]) / infer),
             "warmup_seconds": build_seconds[label],
         })
-    reference = next((r for r in rows if r["variant"] == "lstm"), None)
     for row in rows:
+        label = row["variant"]
+        if "lstm" not in train_times:  # no reference timed at this shape
+            row.update(dict.fromkeys(("train_vs_lstm", "train_vs_lstm_low", "train_vs_lstm_high", "infer_vs_lstm",
+                                      "work_vs_lstm"), float("nan")))
+            continue
         # Each round's time over lstm's time in the same round, then the median over rounds:
         # a slow spell of the machine hits both sides of a ratio, not one.
-        label, nan = row["variant"], (float("nan"),) * 3
-        row["train_vs_lstm"], row["train_vs_lstm_low"], row["train_vs_lstm_high"] = (
-            paired_ratio(train_times[label], train_times["lstm"]) if reference else nan)
-        row["infer_vs_lstm"] = paired_ratio(infer_times[label], infer_times["lstm"])[0] if reference else nan[0]
+        row["train_vs_lstm"], row["train_vs_lstm_low"], row["train_vs_lstm_high"] = paired_ratio(
+            train_times[label], train_times["lstm"])
+        row["infer_vs_lstm"] = paired_ratio(infer_times[label], infer_times["lstm"])[0]
         # Matmul work (FLOPs) relative to lstm: a variant that does more work may take longer.
-        row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"] if reference else float("nan")
+        row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"]
     del models
     return rows
 

@@ -168,9 +168,6 @@ class Recurrent(keras.layers.Layer):
         self._options = _cell_options(self.variant, self.cell_options)
         self.uses_builtin = _uses_builtin(self.variant, self._options, implementation)
         self.supports_masking = True
-        cell = make_cell(self.variant, self.units, **self.cell_options)
-        sizes = list(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-        self._state_sizes = tuple(sizes * (2 if self.variant.bidirectional else 1))
 
         self.levels = []
         self.dropouts = []
@@ -207,7 +204,9 @@ class Recurrent(keras.layers.Layer):
     @property
     def state_sizes(self) -> list[int]:
         """Sizes of the state tensors of one level, in order (forward then backward)."""
-        return list(self._state_sizes)
+        first = self.levels[0].forward_layer if self.variant.bidirectional else self.levels[0]
+        size = first.cell.state_size  # the built-in cells' sizes match the zoo cells'
+        return (list(size) if isinstance(size, (list, tuple)) else [size]) * (2 if self.variant.bidirectional else 1)
 
     @property
     def states_per_level(self) -> int:

@@ -44,40 +44,26 @@ def cmd_run(args) -> int:
 def cmd_report(args) -> int:
     from experiments.report import write_report
 
-    return write_report(args.grid, storage=args.storage, results_dir=args.results, out_dir=args.out)
+    return write_report(args.grid, storage=args.storage, results_dir=args.results, out_dir=args.out,
+                        overrides=args.set, only=args.only)
 
 
 def cmd_generate(args) -> int:
     """Sample from a trained language model saved by the runner (model.keras + vocabulary.json)."""
-    import json
-    from pathlib import Path
-
-    run_dir = Path(args.run_dir)
-    model_path, vocab_path = run_dir / "model.keras", run_dir / "vocabulary.json"
-    for path in (model_path, vocab_path):
-        if not path.exists():
-            raise ValueError(f"{path} does not exist; --run-dir must be a run folder of a language-model task "
-                             "(results/<grid>/<task>/<variant>/seed<k>-<key>/)")
-    meta = json.loads(vocab_path.read_text(encoding="utf-8"))
-    if meta.get("topology") != "language_model":
-        raise ValueError(f"{run_dir} holds a {meta.get('topology')} model of task {meta.get('task')}; "
-                         "only language models generate text")
-    import keras
-
     import zoo
-    from experiments.tasks.text import BOS, EOS, Vocabulary
+    from experiments.topologies import load_language_model
+    from experiments.vocabulary import BOS, EOS
 
-    vocab = Vocabulary.from_json(json.dumps(meta["tokens"]))
-    prompt = list(args.prompt) if meta["join"] == "" else args.prompt.split()
+    model, vocab, join = load_language_model(args.run_dir)
+    prompt = list(args.prompt) if join == "" else args.prompt.split()
     unknown = [t for t in prompt if t not in vocab.index]
     if unknown:
         raise ValueError(f"prompt tokens {unknown} are not in the model's vocabulary of {len(vocab)} tokens")
-    model = keras.saving.load_model(model_path)
     ids = [[vocab.index[BOS]] + vocab.encode(prompt)] * args.count
     out = zoo.generate(model, ids, args.length, temperature=args.temperature, seed=args.seed,
-                       end_id=vocab.index[EOS])
+                       end_id=vocab.index[EOS], banned_ids=vocab.special_ids)
     for row in out:
-        print(meta["join"].join(vocab.decode(row)))
+        print(join.join(vocab.decode(row)))
     return 0
 
 
@@ -110,6 +96,9 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("report", help="write reports/<grid>/ from the results store (never trains)")
     p.add_argument("--grid", default="quick")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="report the runs made with these settings (the same --set as `run`)")
+    p.add_argument("--only", help="report only these runs, e.g. 'task=adding' (as for `run`)")
     p.add_argument("--storage")
     p.add_argument("--results")
     p.add_argument("--out", help="output folder (default reports/<grid>)")

@@ -1,7 +1,7 @@
 """Experiment grids: which variants, on which tasks and sizes, over which seeds, with what settings.
 
-A grid is a small declaration (a dict). Settings are resolved, most general first:
-library defaults (`experiments.train`), the task's own `train` settings, the grid's `model` and
+A grid is a small declaration (a dict). Settings (`experiments.settings`) are resolved, most
+general first: library defaults, the task's own `train` settings, the grid's `model` and
 `train`, the grid's per-task `overrides`, and `--set` on the command line.
 
     quick = {
@@ -17,17 +17,18 @@ library defaults (`experiments.train`), the task's own `train` settings, the gri
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
-import hashlib
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from typing import Any
 
 import zoo
-from experiments.tasks import CAUSAL_TOPOLOGIES, _coerce, get_task
-from experiments.train import MODEL_DEFAULTS, TRAIN_DEFAULTS
+from zoo._names import unknown_name
+from experiments.settings import RunSpec, check_seeds
+from experiments.tasks import get_task
+from experiments.topologies import get_topology
+
+__all__ = ["GRIDS", "RunSpec", "expand", "get_grid", "list_grids", "file_name", "parse_overrides", "parse_only"]
 
 CORE = ["vanilla", "lstm", "peephole", "cifg", "gru", "bi-lstm"]
 
@@ -94,37 +95,6 @@ GRIDS: dict[str, dict[str, Any]] = {
 }
 
 
-# Model settings added after results were first stored, with the default that matches them.
-LATER_MODEL_SETTINGS = {"recurrent_dropout": 0.0}
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run: a task at a size with parameters, a variant, a seed and the resolved settings."""
-
-    grid: str
-    task: str
-    size: str
-    params: dict
-    label: str
-    variant: str
-    seed: int
-    model: dict
-    train: dict
-
-    @property
-    def key(self) -> str:
-        """Identifies the run's configuration: the same key means the same experiment."""
-        payload = {k: v for k, v in asdict(self).items() if k not in ("grid", "label")}
-        # A setting added later is left out at its default, so results stored before it existed
-        # keep their keys (and are not trained again).
-        payload["model"] = {k: v for k, v in self.model.items() if LATER_MODEL_SETTINGS.get(k, object()) != v}
-        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
 def file_name(label: str) -> str:
     """A task label as a file or folder name: 'seq_mnist(order=pixel)' -> 'seq_mnist_order-pixel'."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label.replace("=", "-")).strip("_")
@@ -137,9 +107,7 @@ def list_grids() -> list[str]:
 def get_grid(name: str) -> dict:
     if name in GRIDS:
         return GRIDS[name]
-    close = difflib.get_close_matches(str(name), list(GRIDS), n=2, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"unknown grid {name!r}.{hint} Valid grids: {', '.join(sorted(GRIDS))}.")
+    raise unknown_name("grid", name, GRIDS)
 
 
 def expand_variants(patterns: list[str]) -> list[str]:
@@ -156,14 +124,6 @@ def expand_variants(patterns: list[str]) -> list[str]:
     return names
 
 
-def _apply_settings(target: dict, updates: dict, section: str, where: str):
-    for key, value in updates.items():
-        if key not in target:
-            raise ValueError(f"unknown setting {section}.{key} in {where}; valid {section} settings: "
-                             f"{', '.join(sorted(target))}.")
-        target[key] = value if value is None else _coerce(f"{section}.{key}", value, target[key])
-
-
 def parse_overrides(items: list[str]) -> dict:
     """`--set` items "section.key=value" -> {"model": {...}, "train": {...}, "seeds": [...], "params": {task: {...}}}."""
     parsed: dict[str, Any] = {"model": {}, "train": {}, "params": {}}
@@ -173,10 +133,7 @@ def parse_overrides(items: list[str]) -> dict:
         key, value = item.split("=", 1)
         key, value = key.strip(), value.strip()
         if key == "seeds":
-            try:
-                parsed["seeds"] = [int(s) for s in value.split(",") if s.strip()]
-            except ValueError:
-                raise ValueError(f"seeds must be integers separated by commas, got {value!r}.") from None
+            parsed["seeds"] = check_seeds([s.strip() for s in value.split(",") if s.strip()], "--set seeds")
         elif key == "size":
             parsed["size"] = value
         elif key.startswith(("model.", "train.")):
@@ -214,7 +171,7 @@ def expand(grid_name: str, overrides: list[str] | None = None, only: str | None 
     cli = parse_overrides(overrides or [])
     filters = parse_only(only)
     variants = expand_variants(grid["variants"])
-    seeds = cli.get("seeds", grid["seeds"])
+    seeds = cli.get("seeds") or check_seeds(grid["seeds"], f"grid {grid_name}")
     for task_name in cli["params"]:
         if task_name not in [entry["task"] for entry in grid["tasks"]]:
             raise ValueError(f"--set params.{task_name}: task {task_name!r} is not in grid {grid_name!r}; "
@@ -222,29 +179,22 @@ def expand(grid_name: str, overrides: list[str] | None = None, only: str | None 
     for key in grid.get("overrides", {}):
         get_task(key)
     runs = []
-    repeated = {name for name in (e["task"] for e in grid["tasks"]) if [e["task"] for e in grid["tasks"]].count(name) > 1}
+    names = [entry["task"] for entry in grid["tasks"]]
     for entry in grid["tasks"]:
         task = get_task(entry["task"])
-        size = cli.get("size", entry.get("size", "default"))
-        extra = {**entry.get("params", {}), **cli["params"].get(task.name, {})}
-        params = task.resolve(size, extra)
-        model, train = dict(MODEL_DEFAULTS), dict(TRAIN_DEFAULTS)
-        _apply_settings(train, task.train, "train", f"task {task.name}")
-        _apply_settings(model, grid.get("model", {}), "model", f"grid {grid_name}")
-        _apply_settings(train, grid.get("train", {}), "train", f"grid {grid_name}")
         override = grid.get("overrides", {}).get(task.name, {})
-        _apply_settings(model, override.get("model", {}), "model", f"grid {grid_name} overrides for {task.name}")
-        _apply_settings(train, override.get("train", {}), "train", f"grid {grid_name} overrides for {task.name}")
-        _apply_settings(model, cli["model"], "model", "--set")
-        _apply_settings(train, cli["train"], "train", "--set")
-        _check_settings(model, train)
+        layers = [(f"grid {grid_name}", grid.get("model", {}), grid.get("train", {})),
+                  (f"grid {grid_name} overrides for {task.name}", override.get("model", {}), override.get("train", {})),
+                  ("--set", cli["model"], cli["train"])]
         # A task that appears twice in a grid is told apart by its parameters.
-        label = task.label(entry.get("params")) if task.name in repeated else task.name
+        label = task.label(entry.get("params")) if names.count(task.name) > 1 else task.name
+        first = RunSpec.resolve(task, variants[0], seeds[0], size=cli.get("size", entry.get("size", "default")),
+                                params={**entry.get("params", {}), **cli["params"].get(task.name, {})},
+                                label=label, grid=grid_name, layers=layers)
         for variant in variants:
-            if task.topology in CAUSAL_TOPOLOGIES and zoo.get_variant(variant).bidirectional:
+            if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
                 continue  # a model that predicts what comes next must not see it
-            for seed in seeds:
-                runs.append(RunSpec(grid_name, task.name, size, params, label, variant, seed, model, train))
+            runs += [replace(first, variant=variant, seed=seed) for seed in seeds]
     for key, patterns in filters.items():
         def value_of(run, key=key):
             return {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size}[key]
@@ -255,23 +205,3 @@ def expand(grid_name: str, overrides: list[str] | None = None, only: str | None 
                                  f"valid {key} values: {', '.join(valid)}.")
         runs = [r for r in runs if any(fnmatch.fnmatchcase(value_of(r), p) for p in patterns)]
     return runs
-
-
-def _check_settings(model: dict, train: dict):
-    from experiments.train import OPTIMIZERS
-
-    for key in ("units", "num_layers", "embedding_dim"):
-        if model[key] <= 0:
-            raise ValueError(f"model.{key} must be a positive integer, got {model[key]!r}.")
-    for key in ("dropout", "recurrent_dropout"):
-        if not 0 <= model[key] < 1:
-            raise ValueError(f"model.{key} must be in [0, 1), got {model[key]!r}.")
-    if model["implementation"] not in ("auto", "builtin", "zoo"):
-        raise ValueError(f"model.implementation must be one of auto, builtin, zoo, got {model['implementation']!r}.")
-    for key in ("batch_size", "epochs"):
-        if train[key] <= 0:
-            raise ValueError(f"train.{key} must be a positive integer, got {train[key]!r}.")
-    if train["learning_rate"] <= 0:
-        raise ValueError(f"train.learning_rate must be positive, got {train['learning_rate']!r}.")
-    if train["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"train.optimizer must be one of {', '.join(OPTIMIZERS)}, got {train['optimizer']!r}.")

@@ -21,8 +21,9 @@ import time
 import traceback
 from pathlib import Path
 
-from experiments.grids import RunSpec, expand, file_name
-from experiments.store import TERMINAL, Store, default_results_dir, default_storage_url
+from experiments.grids import expand, file_name
+from experiments.settings import RunSpec
+from experiments.store import Store, default_results_dir, default_storage_url, mask_url
 from experiments.tasks import get_task
 
 
@@ -98,41 +99,35 @@ def _summary(task, record: dict) -> str:
 class Progress:
     """Runs done / total over all workers (read from the store), with an estimate of time left."""
 
-    def __init__(self, store: Store, studies, keys: set[str], workers: int):
-        self.store, self.studies, self.keys, self.workers = store, studies, keys, workers
+    def __init__(self, store: Store, keys: set[str], workers: int):
+        self.store, self.keys, self.workers = store, keys, workers
         self.start = time.time()
         self.durations: list[float] = []
 
     def line(self) -> str:
-        done = failed = 0
-        for study in self.studies.values():
-            for trial in study.get_trials(deepcopy=False):
-                if trial.user_attrs.get("run_key") in self.keys:
-                    done += trial.state in TERMINAL
-                    failed += trial.user_attrs.get("status") in ("failed", "interrupted") and trial.state.name == "FAIL"
-        total = len(self.keys)
+        counts = self.store.progress(self.keys)
+        done, total = counts["done"], counts["total"]
         width = 30
         filled = int(width * done / total) if total else width
         eta = ""
         if self.durations and done < total:
             eta = f" | ETA {_fmt_seconds(sum(self.durations) / len(self.durations) * (total - done) / self.workers)}"
-        failed_text = f" | {failed} failed" if failed else ""
+        failed_text = f" | {counts['failed']} failed" if counts["failed"] else ""
         return (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs{failed_text} | "
                 f"elapsed {_fmt_seconds(time.time() - self.start)}{eta}")
 
 
-def worker_loop(store: Store, studies, runs: list[RunSpec], results_dir: Path, env: dict, worker: str,
+def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict, worker: str,
                 progress: Progress) -> dict:
     """Claim and train runs until none is left. Returns counts by status."""
     by_key = {run.key: run for run in runs}
     counts: dict[str, int] = {}
     prefix = f"[{worker}] " if worker else ""
     while True:
-        claimed = store.claim(studies, set(by_key))
-        if claimed is None:
+        claim = store.claim(set(by_key))
+        if claim is None:
             return counts
-        study, trial = claimed
-        run = by_key[trial.user_attrs["run_key"]]
+        run = by_key[claim.run_key]
         task = get_task(run.task)
         run_dir = run_dir_for(results_dir, run)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -140,13 +135,12 @@ def worker_loop(store: Store, studies, runs: list[RunSpec], results_dir: Path, e
         started = time.time()
         record: dict = {}
         try:
-            with store.heartbeat(trial._trial_id), open(run_dir / "run.log", "w") as log:
+            with store.heartbeat(claim), open(run_dir / "run.log", "w") as log:
                 print(f"run {run.key}: {json.dumps(run.to_json())}\nenvironment: {json.dumps(env)}", file=log, flush=True)
                 try:
                     from experiments.train import train_run
 
-                    record = train_run(task, run.variant, run.size, run.params, run.seed, run.model, run.train,
-                                       run_dir=run_dir, log=log)
+                    record = train_run(run, run_dir=run_dir, log=log)
                 except KeyboardInterrupt:
                     record = {"status": "interrupted", "error": "interrupted by the user (Ctrl-C)"}
                     raise
@@ -157,7 +151,7 @@ def worker_loop(store: Store, studies, runs: list[RunSpec], results_dir: Path, e
             record.update(environment=env, run_dir=str(run_dir), wall_seconds=time.time() - started)
             (run_dir / "record.json").write_text(json.dumps(record, indent=1, default=str))
             value = record.get("test", {}).get(task.metric) if record.get("status") == "finished" else None
-            store.finish(trial._trial_id, record, value)
+            store.finish(claim, record, value)
         counts[record["status"]] = counts.get(record["status"], 0) + 1
         progress.durations.append(time.time() - started)
         print(f"{prefix}done   {run.label} | {run.variant} | seed {run.seed}: {_summary(task, record)}", flush=True)
@@ -175,20 +169,17 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
     results_dir = Path(results_dir) if results_dir else default_results_dir()
     storage = storage or default_storage_url(results_dir)
     store = Store(storage)
-    studies = {}
-    for run_spec in runs:
-        if run_spec.label not in studies:
-            studies[run_spec.label] = store.study(grid, run_spec.label, get_task(run_spec.task).higher_is_better)
+    store.open_grid(grid, {r.label: get_task(r.task).higher_is_better for r in runs})
 
     mixed = any(r.train["mixed_precision"] for r in runs)
     device = setup_device(mixed)
     env = environment(device)
     is_main = worker_id is None
     if is_main:
-        counts = store.sync(runs, studies)
+        counts = store.sync(runs)
         print(f"grid {grid}: {len(runs)} runs ({counts['done']} done, {counts['running']} running elsewhere, "
               f"{counts['enqueued'] + counts['queued']} to train) | backend {env['backend']} | device {device} "
-              f"| store {storage}", flush=True)
+              f"| store {mask_url(storage)}", flush=True)
         if counts["enqueued"] + counts["queued"] == 0:
             print("nothing to train: every run of this grid is done or running in another worker.", flush=True)
             return 0
@@ -209,10 +200,10 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
             children.append(subprocess.Popen(cmd, env=env_vars))
         print(f"started {workers} workers", flush=True)
 
-    progress = Progress(store, studies, {r.key for r in runs}, workers)
+    progress = Progress(store, {r.key for r in runs}, workers)
     name = worker_id or ("w1" if workers > 1 else "")
     try:
-        counts = worker_loop(store, studies, runs, results_dir, env, name, progress)
+        counts = worker_loop(store, runs, results_dir, env, name, progress)
     except KeyboardInterrupt:
         print("\ninterrupted: the current run is marked interrupted; run the same command again to resume.",
               file=sys.stderr, flush=True)

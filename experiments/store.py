@@ -1,16 +1,20 @@
-"""The results store: Optuna's storage, one study per (grid, task), one trial per run.
+"""The results store: the queue of runs and their records, on Optuna's storage.
 
-An SQLite file by default (no server); any SQLAlchemy URL Optuna accepts (PostgreSQL when
-several machines share a grid). `optuna-dashboard sqlite:///results/store.db` shows the same
-runs. Each run is a trial whose user attributes hold its record (metrics, timings, history,
-status, environment); its value is the task's main metric on the test split.
+The runner and the report see only `Store` and plain records (`Claim`, dicts); Optuna stays in
+this file, so another backend would touch this file alone.
 
-Work queue: the grid's runs are enqueued as WAITING trials; a worker claims one by moving it to
-RUNNING, which Optuna's storage does atomically, so two workers never train the same run.
-Finished (COMPLETE) and diverged (PRUNED) runs are skipped on the next pass; failed and
-interrupted ones (FAIL) are enqueued again. A worker records a heartbeat while it trains; the
-runs of a worker that died (its process is gone, or its heartbeat is stale) count as
-interrupted.
+Layout: one Optuna study per (grid, task label), named "<grid>/<label>"; one trial per attempt
+at a run, whose user attributes hold the run's key, spec and record (metrics, timings, history,
+status, environment) and whose value is the task's main metric on the test split. An SQLite
+file by default (no server); any SQLAlchemy URL Optuna accepts (PostgreSQL when several machines
+share a grid). `optuna-dashboard sqlite:///results/store.db` shows the same runs.
+
+The queue: `sync` enqueues every run that is neither done, running nor queued, as a WAITING
+trial. `claim` moves one WAITING trial to RUNNING with one conditional UPDATE (`... WHERE
+state = 'WAITING'`), which the database applies atomically on every backend, so a run is
+claimed by one worker only. Finished (COMPLETE) and diverged (PRUNED) runs are done; failed and
+interrupted ones (FAIL) are enqueued again. A worker records a heartbeat while it trains; a
+run whose worker died (its process is gone, or its heartbeat is stale) is marked interrupted.
 """
 
 from __future__ import annotations
@@ -21,19 +25,27 @@ import json
 import logging
 import math
 import os
+import re
 import socket
 import threading
+import time
 import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import optuna
+import sqlalchemy
+from optuna.storages._rdb import models as _models
 from optuna.trial import TrialState
+
+__all__ = ["Store", "StoreError", "Claim", "default_results_dir", "default_storage_url", "mask_url"]
 
 HEARTBEAT_SECONDS = 20
 GRACE_SECONDS = 120
 HOST = socket.gethostname()
-TERMINAL = (TrialState.COMPLETE, TrialState.PRUNED)
+DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED,
                 "failed": TrialState.FAIL, "interrupted": TrialState.FAIL}
 
@@ -47,13 +59,29 @@ class StoreError(RuntimeError):
     """The results store cannot be opened or used."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A run a worker has claimed: train it, then `Store.finish` it."""
+
+    trial_id: int
+    label: str
+    run_key: str
+    spec: dict
+
+
 def default_results_dir() -> Path:
+    """`$RNNZOO_RESULTS`, else `results/` in the project folder."""
     root = os.environ.get("RNNZOO_RESULTS")
     return Path(root) if root else Path(__file__).resolve().parents[1] / "results"
 
 
 def default_storage_url(results_dir: Path | None = None) -> str:
     return f"sqlite:///{(results_dir or default_results_dir()) / 'store.db'}"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and reports."""
+    return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", str(url))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -66,116 +94,197 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # Optuna stores naive UTC
+
+
 class Store:
-    def __init__(self, url: str):
+    """The results store at `url` (an SQLAlchemy URL).
+
+    `create=False` opens only a store that exists (a report must not create an empty store at a
+    mistyped path); on other URLs it has no effect.
+    """
+
+    def __init__(self, url: str, *, create: bool = True):
         self.url = url
-        self._sqlite_path = None
+        self._sqlite_path: Path | None = None
+        self._studies: dict[str, int] = {}  # "grid/label" -> study id
         engine_kwargs: dict[str, Any] = {}
         if url.startswith("sqlite:///"):
             self._sqlite_path = Path(url[len("sqlite:///"):])
+            if not create and not self._sqlite_path.is_file():
+                raise StoreError(f"no results store at {self._sqlite_path}; check the path, or run a grid first")
             try:
                 self._sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                raise StoreError(f"cannot open the results store {url!r}: {error}") from None
+                raise StoreError(f"cannot open the results store {mask_url(url)!r}: {error}") from None
             engine_kwargs = {"connect_args": {"timeout": 120}}
+        with self.lock():  # two first starts would race on creating the tables
+            for attempt in range(3):
+                try:
+                    self.storage = optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
+                        grace_period=GRACE_SECONDS)
+                    break
+                except sqlalchemy.exc.IntegrityError:  # another process created the schema first
+                    time.sleep(0.5 * (attempt + 1))
+                except Exception as error:  # noqa: BLE001 - any driver error means: cannot open
+                    raise StoreError(self._describe(error)) from None
+            else:
+                raise StoreError(f"cannot open the results store {mask_url(url)!r}: its schema could not be created")
+
+    def _describe(self, error: Exception) -> str:
+        text = f"{type(error).__name__}: {error}".replace(self.url, mask_url(self.url))
+        text = mask_url(text)
+        if self._sqlite_path is not None and isinstance(error, sqlalchemy.exc.DatabaseError):
+            return (f"the results store {self._sqlite_path} is damaged or not an SQLite file "
+                    f"({text.splitlines()[0][:200]}); move it away (or restore a copy) and run again")
+        return f"cannot open the results store {mask_url(self.url)!r}: {text.splitlines()[0][:300]}"
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Database errors (and records that do not parse) become a `StoreError` naming the store."""
         try:
-            self.storage = optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS
-            )
-        except Exception as error:  # noqa: BLE001 - any driver error means: cannot open
-            raise StoreError(f"cannot open the results store {url!r}: {type(error).__name__}: {error}") from None
-
-    # --- studies ------------------------------------------------------------------------------
-
-    def study(self, grid: str, label: str, higher_is_better: bool) -> optuna.Study:
-        return optuna.create_study(
-            storage=self.storage, study_name=f"{grid}/{label}", load_if_exists=True,
-            direction="maximize" if higher_is_better else "minimize",
-        )
-
-    def grid_studies(self, grid: str) -> dict[str, optuna.Study]:
-        """The studies of a grid, by task label."""
-        out = {}
-        for summary in optuna.get_all_study_summaries(self.storage, include_best_trial=False):
-            if summary.study_name.startswith(f"{grid}/"):
-                out[summary.study_name[len(grid) + 1:]] = optuna.load_study(study_name=summary.study_name,
-                                                                            storage=self.storage)
-        return out
+            yield
+        except (sqlalchemy.exc.DatabaseError, json.JSONDecodeError) as error:
+            raise StoreError(self._describe(error)) from None
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Serialises enqueueing across processes of this machine (SQLite); a no-op elsewhere."""
+        """Serialises enqueueing and schema creation across processes of this machine (SQLite);
+        on a server the database's own transactions do it."""
         if self._sqlite_path is None:
             yield
             return
-        with open(self._sqlite_path.with_suffix(".lock"), "w") as handle:
+        with open(self._sqlite_path.with_name(self._sqlite_path.name + ".lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    # --- studies ------------------------------------------------------------------------------
+
+    def open_grid(self, grid: str, directions: dict[str, bool]) -> None:
+        """Make sure every task label of a grid has its study; `directions`: label -> higher is better."""
+        for label, higher in directions.items():
+            name = f"{grid}/{label}"
+            if name in self._studies:
+                continue
+            with self._guard():
+                study = optuna.create_study(storage=self.storage, study_name=name, load_if_exists=True,
+                                            direction="maximize" if higher else "minimize")
+            self._studies[name] = study._study_id
+
+    def _grid_study_ids(self, grid: str) -> dict[str, int]:
+        """label -> study id of every study of the grid in the store."""
+        with self._guard():
+            summaries = self.storage.get_all_studies()
+        return {s.study_name[len(grid) + 1:]: s._study_id for s in summaries if s.study_name.startswith(f"{grid}/")}
+
+    def _trials(self, study_ids: Iterable[int], states=None):
+        with self._guard():
+            for study_id in study_ids:
+                yield from self.storage.get_all_trials(study_id, deepcopy=False, states=states)
+
     # --- the queue ----------------------------------------------------------------------------
 
-    def _release_dead(self, study: optuna.Study):
-        """Runs whose worker died count as interrupted (FAIL), so they are enqueued again."""
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+    def _transition(self, trial_id: int, before: TrialState, after: TrialState) -> bool:
+        """Move a trial from `before` to `after` in one conditional UPDATE; False if it was not in `before`."""
+        column = "_datetime_start_utc" if after == TrialState.RUNNING else "_datetime_complete_utc"
+        statement = (sqlalchemy.update(_models.TrialModel)
+                     .where(_models.TrialModel.trial_id == trial_id, _models.TrialModel.state == before)
+                     .values({"state": after, column: _now_utc()}))
+        with self._guard(), self.storage.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def _set_attrs(self, trial_id: int, attrs: dict) -> bool:
+        """Write user attributes; False if the trial has meanwhile finished."""
+        try:
+            with self._guard():
+                for key, value in attrs.items():
+                    self.storage.set_trial_user_attr(trial_id, key, _jsonable(value))
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
+        return True
+
+    def _release_dead(self, study_ids: Iterable[int]) -> list[dict]:
+        """Runs whose worker died count as interrupted (FAIL), so they are enqueued again.
+        Returns the released runs' specs."""
+        released = []
+        study_ids = list(study_ids)
+        for trial in list(self._trials(study_ids, states=(TrialState.RUNNING,))):
             worker = trial.user_attrs.get("worker", {})
             pid = worker.get("pid")
-            if worker.get("host") == HOST and isinstance(pid, int) and pid > 0 and pid != os.getpid() and not _pid_alive(pid):
-                self.storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
-                self.storage.set_trial_user_attr(trial._trial_id, "error", f"worker {worker} ended without finishing the run")
-                self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        before = {t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        optuna.storages.fail_stale_trials(study)  # workers on other machines whose heartbeat stopped
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-            if trial._trial_id in before and "status" not in trial.user_attrs:
-                self.storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
+            if (worker.get("host") == HOST and isinstance(pid, int) and pid > 0 and pid != os.getpid()
+                    and not _pid_alive(pid)):
+                reason = f"worker {worker} ended without finishing the run"
+                if self._interrupt(trial._trial_id, reason):
+                    released.append(trial.user_attrs.get("spec", {}))
+        for study_id in study_ids:  # workers on other machines whose heartbeat stopped
+            with self._guard():
+                stale = self.storage._get_stale_trial_ids(study_id)
+            for trial_id in stale:
+                if self._interrupt(trial_id, f"no heartbeat for over {GRACE_SECONDS} s: the worker died or was cut off"):
+                    released.append(self.storage.get_trial(trial_id).user_attrs.get("spec", {}))
+        return released
 
-    def sync(self, runs, studies: dict[str, optuna.Study]) -> dict[str, int]:
-        """Enqueue every run that is neither done, running nor queued. Returns counts."""
-        counts = {"done": 0, "running": 0, "queued": 0, "enqueued": 0}
+    def _interrupt(self, trial_id: int, reason: str) -> bool:
+        """Mark a RUNNING trial interrupted; False when another worker got there first."""
+        return self._set_attrs(trial_id, {"status": "interrupted", "error": reason}) and self._transition(
+            trial_id, TrialState.RUNNING, TrialState.FAIL)
+
+    def sync(self, runs) -> dict[str, int]:
+        """Enqueue every run that is neither done, running nor queued. Returns counts, and in
+        "released" the specs of dead workers' runs that were marked interrupted."""
+        counts: dict[str, Any] = {"done": 0, "running": 0, "queued": 0, "enqueued": 0}
+        grids = {run.grid for run in runs}
         with self.lock():
-            by_key: dict[str, list] = {}
-            for study in studies.values():
-                self._release_dead(study)
-                for trial in study.get_trials(deepcopy=False):
-                    by_key.setdefault(trial.user_attrs.get("run_key"), []).append(trial)
+            ids = {name: sid for name, sid in self._studies.items() if name.split("/", 1)[0] in grids}
+            counts["released"] = self._release_dead(ids.values())
+            by_key: dict[str, set] = {}
+            for trial in self._trials(ids.values()):
+                by_key.setdefault(trial.user_attrs.get("run_key"), set()).add(trial.state)
             for run in runs:
-                states = {t.state for t in by_key.get(run.key, [])}
-                if states & set(TERMINAL):
+                states = by_key.get(run.key, set())
+                if states & set(DONE):
                     counts["done"] += 1
                 elif TrialState.RUNNING in states:
                     counts["running"] += 1
                 elif TrialState.WAITING in states:
                     counts["queued"] += 1
                 else:
-                    studies[run.label].enqueue_trial({}, user_attrs={"run_key": run.key, "spec": run.to_json()})
+                    template = optuna.trial.create_trial(state=TrialState.WAITING,
+                                                         user_attrs={"run_key": run.key, "spec": run.to_json()})
+                    with self._guard():
+                        self.storage.create_new_trial(self._studies[f"{run.grid}/{run.label}"], template_trial=template)
                     counts["enqueued"] += 1
         return counts
 
-    def claim(self, studies: dict[str, optuna.Study], keys: set[str]) -> tuple[optuna.Study, Any] | None:
-        """Atomically take one queued run of `keys`; None when there is none left."""
-        for study in studies.values():
-            for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-                if trial.user_attrs.get("run_key") not in keys:
-                    continue
-                if self.storage.set_trial_state_values(trial._trial_id, TrialState.RUNNING):
-                    self.storage.set_trial_user_attr(trial._trial_id, "worker", {"host": HOST, "pid": os.getpid()})
-                    return study, self.storage.get_trial(trial._trial_id)
+    def claim(self, keys: set[str]) -> Claim | None:
+        """Take one queued run whose key is in `keys`; None when none is left. Safe with any
+        number of workers: a run another worker took first is skipped."""
+        for trial in self._trials(self._studies.values(), states=(TrialState.WAITING,)):
+            key = trial.user_attrs.get("run_key")
+            if key not in keys or not self._transition(trial._trial_id, TrialState.WAITING, TrialState.RUNNING):
+                continue
+            self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
+            spec = trial.user_attrs["spec"]
+            return Claim(trial._trial_id, spec.get("label", ""), key, spec)
         return None
 
     @contextlib.contextmanager
-    def heartbeat(self, trial_id: int) -> Iterator[None]:
+    def heartbeat(self, claim: Claim) -> Iterator[None]:
         """Record a heartbeat every few seconds while the body runs."""
         stop = threading.Event()
 
         def beat():
             while not stop.wait(HEARTBEAT_SECONDS):
                 with contextlib.suppress(Exception):
-                    self.storage.record_heartbeat(trial_id)
+                    self.storage.record_heartbeat(claim.trial_id)
 
-        self.storage.record_heartbeat(trial_id)
+        with self._guard():
+            self.storage.record_heartbeat(claim.trial_id)
         thread = threading.Thread(target=beat, daemon=True)
         thread.start()
         try:
@@ -184,25 +293,53 @@ class Store:
             stop.set()
             thread.join(timeout=5)
 
-    def finish(self, trial_id: int, record: dict, value: float | None = None):
-        """Store the run's record as user attributes and end the trial by its status."""
-        for key, item in record.items():
-            self.storage.set_trial_user_attr(trial_id, key, _jsonable(item))
+    def finish(self, claim: Claim, record: dict, value: float | None = None) -> bool:
+        """Store the run's record and end the trial by its status. False when the trial was
+        meanwhile taken from this worker (its heartbeat went stale); the record is then not stored."""
         state = STATUS_STATE[record["status"]]
         values = [value] if state == TrialState.COMPLETE and value is not None and math.isfinite(value) else None
         if state == TrialState.COMPLETE and values is None:
-            state = TrialState.FAIL  # a finished run without its metric is not a result
-            self.storage.set_trial_user_attr(trial_id, "status", "failed")
-            self.storage.set_trial_user_attr(trial_id, "error", "no finite value of the main metric")
-        self.storage.set_trial_state_values(trial_id, state, values=values)
+            # A finished run without its metric is not a result.
+            state, record = TrialState.FAIL, {**record, "status": "failed", "error": "no finite value of the main metric"}
+        if not self._set_attrs(claim.trial_id, record):
+            return False
+        try:
+            with self._guard():
+                self.storage.set_trial_state_values(claim.trial_id, state, values=values)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
+        return True
 
     # --- reading ------------------------------------------------------------------------------
 
+    def progress(self, keys: set[str]) -> dict[str, int]:
+        """Counts over the runs with these keys: done (finished or diverged), failed (the last
+        attempt failed or was interrupted and none is done), running, queued."""
+        latest: dict[str, Any] = {}
+        done: set[str] = set()
+        for trial in self._trials(self._studies.values()):
+            key = trial.user_attrs.get("run_key")
+            if key not in keys:
+                continue
+            if trial.state in DONE:
+                done.add(key)
+            if key not in latest or trial.number > latest[key].number:
+                latest[key] = trial
+        counts = {"done": len(done), "failed": 0, "running": 0, "queued": 0, "total": len(keys)}
+        for key, trial in latest.items():
+            if key in done:
+                continue
+            state = {TrialState.FAIL: "failed", TrialState.RUNNING: "running", TrialState.WAITING: "queued"}.get(trial.state)
+            if state:
+                counts[state] += 1
+        return counts
+
     def records(self, grid: str) -> list[dict]:
-        """Every trial of a grid as a flat dict: spec, state, user attributes; newest last."""
+        """Every attempt at a run of the grid as a flat dict: spec, user attributes, `state`,
+        `trial_number`, `datetime_complete`; oldest first within each task."""
         rows = []
-        for label, study in self.grid_studies(grid).items():
-            for trial in study.get_trials(deepcopy=False):
+        for label, study_id in self._grid_study_ids(grid).items():
+            for trial in self._trials([study_id]):
                 attrs = dict(trial.user_attrs)
                 spec = attrs.pop("spec", {})
                 rows.append({**spec, **attrs, "label": spec.get("label", label), "state": trial.state.name,

@@ -1,15 +1,14 @@
 """The one training path every (task, variant) pair goes through.
 
-`build_model` picks the zoo builder for the task's topology, `train_run` seeds everything,
-fits with early stopping, scores validation and test with the task's own metrics and returns
-a JSON-serializable record. There is no per-task training loop.
+`train_run` seeds everything, builds the model through the task's topology
+(`experiments.topologies`), fits with early stopping, scores validation and test with the
+task's own metrics and returns a JSON-serializable record. There is no per-task training loop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import time
 from pathlib import Path
@@ -17,93 +16,25 @@ from typing import Any
 
 import numpy as np
 
-import zoo
-from experiments.tasks import Dataset, Split, Task
-
-# Library defaults: a grid or --set changes them; a task's own `train` settings come next.
-# `dropout` is between stacked levels; `recurrent_dropout` is variational dropout of the state
-# inside each level (one mask per sequence).
-MODEL_DEFAULTS: dict[str, Any] = {"units": 128, "num_layers": 1, "dropout": 0.0, "embedding_dim": 64,
-                                  "implementation": "auto", "recurrent_dropout": 0.0}
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "optimizer": "adam",
-    "learning_rate": 1e-3,
-    "clipnorm": 1.0,
-    "batch_size": 64,
-    "epochs": 10,
-    "patience": 3,
-    "mixed_precision": False,
-}
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
+from experiments.settings import RunSpec
+from experiments.tasks import Dataset, Task, get_task
+from experiments.topologies import get_topology
 
 
 def build_model(task: Task, variant: str, info: dict, model: dict):
-    """The zoo model for the task's topology."""
-    common = dict(units=model["units"], num_layers=model["num_layers"], dropout=model["dropout"],
-                  implementation=model["implementation"])
-    if model.get("recurrent_dropout"):
-        common["cell_options"] = {"recurrent_dropout": model["recurrent_dropout"]}
-    inputs = ({"input_dim": info["input_dim"]} if "input_dim" in info
-              else {"vocab_size": info.get("vocab_size"), "embedding_dim": model["embedding_dim"]})
-    if task.topology in ("regression", "forecasting"):
-        return zoo.many_to_one(variant, info["num_outputs"], output_activation=None, **inputs, **common)
-    if task.topology == "frame_prediction":
-        return zoo.many_to_many(variant, info["num_outputs"], output_activation="sigmoid", **inputs, **common)
-    if task.topology == "classification":
-        return zoo.many_to_one(variant, info["num_outputs"], output_activation="softmax", **inputs, **common)
-    if task.topology == "tagging":
-        return zoo.many_to_many(variant, info["num_outputs"], output_activation="softmax", **inputs, **common)
-    if task.topology == "seq2seq":
-        return zoo.seq2seq(variant, info["source_vocab_size"], info["target_vocab_size"],
-                           embedding_dim=model["embedding_dim"], **common)
-    if task.topology == "language_model":
-        return zoo.language_model(variant, info["vocab_size"], embedding_dim=model["embedding_dim"], **common)
-    raise ValueError(f"no model builder for topology {task.topology!r}")
-
-
-def loss_for(task: Task):
-    import keras
-
-    if task.topology in ("regression", "forecasting"):
-        return keras.losses.MeanSquaredError()
-    if task.topology == "frame_prediction":
-        return keras.losses.BinaryCrossentropy()
-    from_logits = task.topology in ("seq2seq", "language_model")
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
-
-
-def predict(task: Task, model, split: Split, info: dict, batch_size: int):
-    """What the task's `score` reads: outputs; greedy decodings for seq2seq; for a language model
-    the log-probability of each true next token (the whole softmax of a test set may not fit)."""
-    if task.topology == "language_model":
-        from scipy.special import log_softmax
-
-        out = []
-        for i in range(0, len(split.y), batch_size):
-            logits = np.asarray(model.predict_on_batch(split.x[i:i + batch_size]), dtype=np.float64)
-            out.append(np.take_along_axis(log_softmax(logits, axis=-1), split.y[i:i + batch_size, :, None], axis=-1)[..., 0])
-        return np.concatenate(out)
-    if task.topology == "seq2seq":
-        source = split.x[0]
-        return np.concatenate([
-            zoo.greedy_decode(model, source[i:i + 1024], start_id=info["start_id"],
-                              max_length=info["target_length"], end_id=info["end_id"])
-            for i in range(0, len(source), 1024)
-        ])
-    return model.predict(split.x, batch_size=batch_size, verbose=0)
+    """The zoo model of `variant` for the task's topology, with the run's model settings."""
+    return get_topology(task.topology).build(variant, info, model)
 
 
 def make_optimizer(train: dict):
+    """The Keras optimizer of the run's (checked) training settings."""
     import keras
 
-    name = train["optimizer"]
-    if name not in OPTIMIZERS:
-        raise ValueError(f"train.optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}.")
     kwargs = {"learning_rate": train["learning_rate"]}
     if train["clipnorm"]:
         kwargs["clipnorm"] = train["clipnorm"]
     return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam}[name](**kwargs)
+            "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam}[train["optimizer"]](**kwargs)
 
 
 def _epoch_timer():
@@ -131,24 +62,30 @@ def _finite(history: dict) -> bool:
     return all(math.isfinite(v) for values in history.values() for v in values)
 
 
-def train_run(task: Task, variant: str, size: str, params: dict, seed: int, model_settings: dict,
-              train_settings: dict, run_dir: Path | None = None, log=None) -> dict[str, Any]:
-    """Train one run and return its record (metrics, timings, history, status).
+def train_run(spec: RunSpec, run_dir: Path | None = None, log=None) -> dict[str, Any]:
+    """Train the run `spec` and return its record (metrics, timings, history, status).
 
     `status` is "finished" or "diverged" (a NaN loss); exceptions propagate to the caller,
-    which records them as "failed".
+    which records them as "failed". With a `run_dir`, the best model (`model.keras`), the
+    history CSV and the topology's artifacts are written there.
+
+        >>> spec = RunSpec.resolve("adding", "lstm", seed=0, size="smoke")
+        >>> record = train_run(spec)  # doctest: +SKIP
     """
     import keras
 
-    keras.utils.set_random_seed(seed)
+    task = get_task(spec.task)
+    topology = get_topology(task.topology)
+    train_settings = spec.train
+    keras.utils.set_random_seed(spec.seed)
     start = time.perf_counter()
-    data: Dataset = task.make(params, seed)
+    data: Dataset = task.make(spec.params, spec.seed)
     data_seconds = time.perf_counter() - start
 
     keras.mixed_precision.set_global_policy("mixed_float16" if train_settings["mixed_precision"] else "float32")
     start = time.perf_counter()
-    model = build_model(task, variant, data.info, model_settings)
-    model.compile(optimizer=make_optimizer(train_settings), loss=loss_for(task))
+    model = topology.build(spec.variant, data.info, spec.model)
+    model.compile(optimizer=make_optimizer(train_settings), loss=topology.loss())
     build_seconds = time.perf_counter() - start
 
     timer = _epoch_timer()
@@ -185,22 +122,20 @@ def train_run(task: Task, variant: str, size: str, params: dict, seed: int, mode
         "first_epoch_seconds": timer.times[0] if timer.times else None,
         "steps_per_second": timer.batches / sum(timer.times) if timer.times and sum(timer.times) > 0 else None,
         "history": history,
-        "baseline": task.baseline(data, params),
+        "baseline": task.baseline(data, spec.params),
         "train_examples": len(train),
     }
     if not diverged:
         start = time.perf_counter()
         for split_name in ("val", "test"):
             split = data.split(split_name)
-            predictions = predict(task, model, split, data.info, train_settings["batch_size"])
+            predictions = topology.predict(model, split, data.info, train_settings["batch_size"])
             record[split_name] = task.score(split, predictions, data.info)
         record["eval_seconds"] = time.perf_counter() - start
         if run_dir is not None:
             model.save(run_dir / "model.keras")
-            if "vocabulary" in data.info:  # what `python -m experiments generate` needs beside the model
-                (run_dir / "vocabulary.json").write_text(json.dumps(
-                    {"tokens": data.info["vocabulary"].tokens, "join": data.info.get("join", " "),
-                     "task": task.name, "topology": task.topology}, ensure_ascii=False), encoding="utf-8")
+            if topology.write_artifacts is not None:  # what later commands need beside the model
+                topology.write_artifacts(run_dir, task, data.info)
         if task.samples is not None:
             record["samples"] = task.samples(model, data)
     if run_dir is not None:

@@ -15,3 +15,13 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for block in blocks:
         exec(compile(block.replace("/tmp/my_model.keras", str(tmp_path / "my_model.keras")), "README.md", "exec"), {})
+
+
+def test_readme_variant_table_is_the_registry():
+    """The README's variant table is generated from the registry (`python -m zoo list --markdown`)."""
+    from zoo.registry import variants_markdown
+
+    text = README.read_text()
+    start = text.index("<!-- variants:")
+    table = text[text.index("\n", start) + 1:text.index("<!-- end of variants -->")].strip()
+    assert table == variants_markdown(), "regenerate it: python -m zoo list --markdown"

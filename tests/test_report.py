@@ -28,31 +28,33 @@ def fake_record(task, variant, seed, score, baseline):
     }
 
 
+SEEDS = ["seeds=0,1,2"]  # the smoke grid has seed 0; these runs are reported with the same --set
+
+
 def write_store(path, skip=(), fail=()):
     """Runs of the smoke grid with seeds 0, 1, 2 (via --set) and the scores above."""
     store = Store(f"sqlite:///{path}")
-    runs = [r for r in expand("smoke", ["seeds=0,1,2"]) if r.task == "adding"]
-    studies = {"adding": store.study("smoke", "adding", higher_is_better=False)}
-    store.sync(runs, studies)
-    while (claimed := store.claim(studies, {r.key for r in runs})) is not None:
-        _, trial = claimed
-        spec = trial.user_attrs["spec"]
+    runs = [r for r in expand("smoke", SEEDS) if r.task == "adding"]
+    store.open_grid("smoke", {"adding": False})
+    store.sync(runs)
+    while (claim := store.claim({r.key for r in runs})) is not None:
+        spec = claim.spec
         key = (spec["task"], spec["variant"])
         if (key, spec["seed"]) in skip:
-            store.finish(trial._trial_id, {"status": "interrupted", "error": "worker killed"})
+            store.finish(claim, {"status": "interrupted", "error": "worker killed"})
             continue
         if (key, spec["seed"]) in fail:
-            store.finish(trial._trial_id, {"status": "failed", "error": "ValueError: boom"})
+            store.finish(claim, {"status": "failed", "error": "ValueError: boom"})
             continue
         score = SCORES[key][spec["seed"]]
-        store.finish(trial._trial_id, fake_record(*key, spec["seed"], score, 1 / 6), score)
+        store.finish(claim, fake_record(*key, spec["seed"], score, 1 / 6), score)
     return store
 
 
 def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     write_store(tmp_path / "store.db")
     out = tmp_path / "report"
-    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out) == 0
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out, overrides=SEEDS) == 0
     table = pd.read_csv(out / "leaderboard-adding.csv").set_index("variant")
     lstm, cifg = np.array(SCORES[("adding", "lstm")]), np.array(SCORES[("adding", "cifg")])
     assert table.index.tolist() == ["cifg", "lstm"]  # lower mse first
@@ -97,7 +99,7 @@ def test_which_cell_names_the_best_the_ties_and_the_cheapest_of_them(tmp_path, c
     assert row["as_good"] == ["cifg", "lstm"]
     assert row["fastest"] == "lstm" and row["fastest_seconds_per_epoch"] == 2.0  # 2 s/epoch against 3
     assert row["smallest"] == "cifg" and row["smallest_parameters"] == 800
-    assert write_report("smoke", storage=store.url, out_dir=tmp_path / "report") == 0
+    assert write_report("smoke", storage=store.url, out_dir=tmp_path / "report", overrides=SEEDS) == 0
     printed = capsys.readouterr().out
     assert "## Which cell?" in printed and "| adding | cifg (0.03 mse) | cifg, lstm |" in printed
     readme = (tmp_path / "report" / "README.md").read_text()
@@ -121,7 +123,7 @@ def test_which_cell_leaves_out_what_the_seeds_tell_apart(tmp_path, monkeypatch):
 def test_partial_grid_reports_what_exists_and_lists_the_rest(tmp_path):
     write_store(tmp_path / "store.db", skip={(("adding", "cifg"), 2)}, fail={(("adding", "lstm"), 1)})
     out = tmp_path / "report"
-    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out) == 0
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out, overrides=SEEDS) == 0
     table = pd.read_csv(out / "leaderboard-adding.csv").set_index("variant")
     assert table.loc["lstm", "seeds"] == 2 and table.loc["lstm", "mean"] == pytest.approx(0.2)
     assert table.loc["cifg", "seeds"] == 2 and table.loc["cifg", "mean"] == pytest.approx(0.025)
@@ -132,6 +134,7 @@ def test_partial_grid_reports_what_exists_and_lists_the_rest(tmp_path):
 
 
 def test_report_of_a_grid_with_no_runs_says_so_and_fails(tmp_path, capsys):
+    Store(f"sqlite:///{tmp_path / 'empty.db'}")  # a store that holds no run of the grid
     assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'empty.db'}", out_dir=tmp_path / "r") == 1
     assert "no runs of grid 'smoke'" in capsys.readouterr().out
 

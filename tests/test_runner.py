@@ -13,7 +13,6 @@ from optuna.trial import TrialState
 
 from experiments import runner
 from experiments.grids import expand
-from experiments.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--set", "train.epochs=1"]
@@ -26,11 +25,15 @@ def cli(*args, results, timeout=600):
 
 
 def trials_by_key(results: Path, grid="smoke"):
-    store = Store(f"sqlite:///{results / 'store.db'}")
+    """Every attempt at a run, by run key, as Optuna stored it (read with Optuna itself)."""
+    import optuna
+
+    storage = f"sqlite:///{results / 'store.db'}"
     out = {}
-    for study in store.grid_studies(grid).values():
-        for trial in study.get_trials(deepcopy=False):
-            out.setdefault(trial.user_attrs["run_key"], []).append(trial)
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
+        if summary.study_name.startswith(f"{grid}/"):
+            for trial in optuna.load_study(study_name=summary.study_name, storage=storage).get_trials():
+                out.setdefault(trial.user_attrs["run_key"], []).append(trial)
     return out
 
 
@@ -64,11 +67,12 @@ def test_same_seed_reproduces_scores(tmp_path):
 
 
 def test_two_workers_share_a_grid_without_duplicates(tmp_path):
-    result = cli("run", "--grid", "smoke", "--workers", "2", *FAST, results=tmp_path)
+    # 12 runs: enough that the second worker is up (it imports the backend) before the first is done.
+    result = cli("run", "--grid", "smoke", "--workers", "2", "--set", "seeds=0,1,2", *FAST, results=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[w1] start" in result.stdout and "[w2] start" in result.stdout
     trials = trials_by_key(tmp_path)
-    assert len(trials) == 4
+    assert len(trials) == 12
     assert all(len(t) == 1 and t[0].state == TrialState.COMPLETE for t in trials.values())
 
 
@@ -105,10 +109,10 @@ def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monke
 
     real = train.train_run
 
-    def flaky(task, variant, *args, **kwargs):
-        if variant == "cifg":
+    def flaky(spec, *args, **kwargs):
+        if spec.variant == "cifg":
             raise RuntimeError("boom in cifg")
-        return real(task, variant, *args, **kwargs)
+        return real(spec, *args, **kwargs)
 
     monkeypatch.setattr(train, "train_run", flaky)
     code = runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path)
@@ -208,12 +212,13 @@ def test_a_later_model_setting_at_its_default_keeps_stored_run_keys():
 
 
 def test_recurrent_dropout_setting_reaches_the_cells():
+    from experiments.settings import defaults
     from experiments.tasks import get_task
-    from experiments.train import MODEL_DEFAULTS, build_model
+    from experiments.train import build_model
 
     task = get_task("adding")
     model = build_model(task, "peephole", {"input_dim": 2, "num_outputs": 1},
-                        {**MODEL_DEFAULTS, "units": 4, "recurrent_dropout": 0.25})
+                        {**defaults("model"), "units": 4, "recurrent_dropout": 0.25})
     cell = model.get_layer("recurrent").levels[0].cell
     assert (cell.recurrent_dropout, cell.dropout) == (0.25, 0.0)
 
@@ -222,15 +227,16 @@ def test_seed_fixes_the_dropout_masks_of_a_run():
     import keras
     import numpy as np
 
+    from experiments.settings import defaults
     from experiments.tasks import get_task
-    from experiments.train import MODEL_DEFAULTS, build_model
+    from experiments.train import build_model
 
     x = np.ones((8, 5, 2), "float32")
 
     def training_output(seed):
         keras.utils.set_random_seed(seed)  # as the runner does before it builds a run's model
         model = build_model(get_task("adding"), "cifg", {"input_dim": 2, "num_outputs": 1},
-                            {**MODEL_DEFAULTS, "units": 16, "recurrent_dropout": 0.5})
+                            {**defaults("model"), "units": 16, "recurrent_dropout": 0.5})
         return np.asarray(model(x, training=True))
 
     np.testing.assert_array_equal(training_output(3), training_output(3))

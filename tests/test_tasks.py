@@ -10,7 +10,8 @@ import pytest
 import zoo
 from experiments.tasks import get_task, list_tasks
 from experiments.tasks.synthetic import SYMBOLS, decode
-from experiments.train import MODEL_DEFAULTS, TRAIN_DEFAULTS, train_run
+from experiments.settings import RunSpec
+from experiments.train import train_run
 
 SYNTHETIC = ["adding", "copy_memory", "seq2seq_addition"]
 
@@ -87,10 +88,9 @@ def test_same_seed_same_data_different_seed_different_data(name):
 
 
 def test_lstm_trained_briefly_beats_the_adding_baseline():
-    task = get_task("adding")
-    params = task.resolve("smoke", {"n_train": 2048})
-    record = train_run(task, "lstm", "smoke", params, 0, {**MODEL_DEFAULTS, "units": 32},
-                       {**TRAIN_DEFAULTS, "learning_rate": 1e-2, "epochs": 8})
+    spec = RunSpec.resolve("adding", "lstm", 0, size="smoke", params={"n_train": 2048},
+                           layers=[("test", {"units": 32}, {"learning_rate": 1e-2, "epochs": 8})])
+    record = train_run(spec)
     assert record["status"] == "finished"
     assert record["test"]["mse"] < 0.5 * record["baseline"]["mse"]
 
@@ -105,18 +105,17 @@ EVERY_PAIR = [(task, v) for task in ("adding", "copy_memory") for v in zoo.list_
 def test_every_variant_trains_on_every_task(name, variant):
     """One common path: build, fit one epoch, score val and test."""
     task = get_task(name)
-    params = task.resolve("smoke", {"n_train": 64, "n_val": 32, "n_test": 32})
-    record = train_run(task, variant, "smoke", params, 0, {**MODEL_DEFAULTS, "units": 8, "embedding_dim": 8},
-                       {**TRAIN_DEFAULTS, "epochs": 1, "batch_size": 32})
+    spec = RunSpec.resolve(task, variant, 0, size="smoke", params={"n_train": 64, "n_val": 32, "n_test": 32},
+                           layers=[("test", {"units": 8, "embedding_dim": 8}, {"epochs": 1, "batch_size": 32})])
+    record = train_run(spec)
     assert record["status"] == "finished"
     assert set(record["test"]) >= {task.metric} and np.isfinite(record["test"][task.metric])
 
 
 def test_divergence_is_detected():
-    task = get_task("adding")
-    params = task.resolve("smoke")
-    record = train_run(task, "vanilla", "smoke", params, 0, {**MODEL_DEFAULTS, "units": 8},
-                       {**TRAIN_DEFAULTS, "learning_rate": 1e30, "clipnorm": 0.0, "optimizer": "sgd", "epochs": 3})
+    spec = RunSpec.resolve("adding", "vanilla", 0, size="smoke", layers=[
+        ("test", {"units": 8}, {"learning_rate": 1e30, "clipnorm": 0.0, "optimizer": "sgd", "epochs": 3})])
+    record = train_run(spec)
     assert record["status"] == "diverged" and "test" not in record
 
 
@@ -147,7 +146,7 @@ def test_unknown_size_and_parameter_fail_before_fetching(no_fetch):
         task.load("smoke", order="column")
     with pytest.raises(ValueError, match=r"seq_mnist.n_train must be an integer, got 'many'"):
         task.load("smoke", n_train="many")
-    with pytest.raises(ValueError, match=r"n_train \+ n_val = 70000"):
+    with pytest.raises(ValueError, match=r"seq_mnist has 60000 training images.*n_train=65000 \+ n_val=5000 = 70000"):
         task.load("smoke", n_train=65000, n_val=5000)
 
 

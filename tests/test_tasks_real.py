@@ -11,7 +11,8 @@ import pytest
 from experiments.grids import expand
 from experiments.tasks import get_task
 from experiments.tasks.text import BOS, EOS, UNK, Vocabulary, brown_split, load_brown, load_ptb, universal_tag
-from experiments.train import MODEL_DEFAULTS, TRAIN_DEFAULTS, train_run
+from experiments.settings import RunSpec
+from experiments.train import train_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,9 +140,8 @@ CAUSAL = {"tang_poetry", "ptb_char", "ptb_word", "bach_chorales"}  # bidirection
                                                                              if n not in CAUSAL])
 def test_part_two_tasks_train_through_the_common_path(name, variant):
     task = get_task(name)
-    params = task.resolve("smoke")
-    record = train_run(task, variant, "smoke", params, 0, {**MODEL_DEFAULTS, "units": 16, "embedding_dim": 16},
-                       {**TRAIN_DEFAULTS, "epochs": 1})
+    record = train_run(RunSpec.resolve(task, variant, 0, size="smoke",
+                                       layers=[("test", {"units": 16, "embedding_dim": 16}, {"epochs": 1})]))
     assert record["status"] == "finished" and math.isfinite(record["test"][task.metric])
     assert math.isfinite(record["baseline"][task.metric])
 
@@ -155,10 +155,9 @@ def test_grids_never_give_a_causal_task_a_bidirectional_variant():
 
 @pytest.mark.registry
 def test_tang_poems_generate_from_a_saved_model(tmp_path):
-    task = get_task("tang_poetry")
-    params = task.resolve("smoke")
-    record = train_run(task, "gru", "smoke", params, 0, {**MODEL_DEFAULTS, "units": 32, "embedding_dim": 16},
-                       {**TRAIN_DEFAULTS, "epochs": 2, "learning_rate": 5e-3}, run_dir=tmp_path)
+    spec = RunSpec.resolve("tang_poetry", "gru", 0, size="smoke",
+                           layers=[("test", {"units": 32, "embedding_dim": 16}, {"epochs": 2, "learning_rate": 5e-3})])
+    record = train_run(spec, run_dir=tmp_path)
     assert record["samples"] and all(s["output"].startswith(s["input"]) for s in record["samples"])
     result = subprocess.run([sys.executable, "-m", "experiments", "generate", "--run-dir", str(tmp_path),
                              "--prompt", "春", "--count", "3", "--length", "20", "--seed", "1"],

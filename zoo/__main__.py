@@ -24,6 +24,11 @@ def _parameter_count(name: str) -> int:
 def cmd_list(args) -> int:
     from zoo.registry import get_variant, list_variants
 
+    if args.markdown:
+        from zoo.registry import variants_markdown
+
+        print(variants_markdown())
+        return 0
     names = list_variants(args.pattern, tag=args.tag)
     if not names:
         print(f"no variant matches pattern {args.pattern!r}" + (f" with tag {args.tag!r}" if args.tag else ""),
@@ -31,11 +36,10 @@ def cmd_list(args) -> int:
         print(f"variants: {', '.join(list_variants())}", file=sys.stderr)
         return 2
     print(f"{len(names)} variants; parameters for input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']}")
-    print(f"{'name':<18} {'params':>8}  {'runs as':<15} description")
+    print(f"{'name':<18} {'params':>8}  {'runs as':<22} description")
     for name in names:
         v = get_variant(name)
-        impl = f"keras.{v.builtin_layer}" if v.builtin else "zoo"
-        print(f"{name:<18} {_parameter_count(name):>8,}  {impl:<15} {v.description}")
+        print(f"{name:<18} {_parameter_count(name):>8,}  {v.runs_as:<22} {v.description}")
         if args.verbose:
             print(f"{'':<18} cite: {v.citation}\n{'':<18} eq:   {v.equations}")
     return 0
@@ -67,7 +71,7 @@ def cmd_show(args) -> int:
     print(f"{v.name}: {v.description}")
     print(f"  citation:   {v.citation}")
     print(f"  family:     {v.family}" + (f" (bidirectional {v.base})" if v.bidirectional else ""))
-    print(f"  runs as:    {'keras.layers.' + v.builtin_layer if v.builtin else 'keras.layers.RNN over a zoo cell'}")
+    print(f"  runs as:    {v.runs_as}")
     print(f"  options:    {v.cell_options or '{}'}")
     print(f"  tags:       {', '.join(v.tags) or '-'}")
     print(f"  parameters: {_parameter_count(v.name):,} (input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']})")
@@ -86,6 +90,7 @@ def main(argv=None) -> int:
     p.add_argument("pattern", nargs="?", default="*", help="shell-style pattern, e.g. '*lstm*'")
     p.add_argument("--tag", help="only variants with this tag (core, greff, bidirectional)")
     p.add_argument("-v", "--verbose", action="store_true", help="also print citation and equations")
+    p.add_argument("--markdown", action="store_true", help="print the README's variant table (from the registry)")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("show", help="one variant's description, citation, equations and measured cost")
     p.add_argument("name")

@@ -39,19 +39,12 @@ OWN_CELL_TWINS = ("vanilla", "lstm", "gru")
 
 
 def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:
-    """Multiply-adds x 2 of the per-step matmuls (input, recurrent, gate recurrence) of a forward pass."""
-    from zoo.layers import make_cell
+    """Matmul FLOPs of a forward pass over the sequence, from the variant's family entry."""
     from zoo.registry import get_variant
 
     v = get_variant(variant)
-    base = v.base or v.name
-    cell = make_cell(base, units)
-    blocks = {"elman": 1, "gru": 3}.get(v.family) or len(cell.blocks)
-    per_step = 2 * batch * (input_dim + units) * blocks * units
-    if v.family == "lstm" and cell.full_gate_recurrence:
-        size = len(cell.sigmoid_gates) * units
-        per_step += 2 * batch * size * size
-    return per_step * steps * (2 if v.bidirectional else 1)
+    per_step = v.family_entry.step_flops(units, input_dim, v.cell_options)
+    return batch * per_step * steps * (2 if v.bidirectional else 1)
 
 
 def _model(variant: str, steps: int, input_dim: int, units: int, implementation: str):

@@ -25,6 +25,8 @@ Speed: each step is one matmul of the input and one of the state, and the gates 
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 from keras import activations, initializers, ops
 
@@ -32,32 +34,55 @@ from keras import activations, initializers, ops
 # for JAX's scan) only for cells of this class, so the zoo cells mix it in as Keras' own do.
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-__all__ = ["ElmanCell", "GatedCell", "GRUCell"]
+__all__ = ["ZooCell", "ElmanCell", "GatedCell", "GRUCell"]
 
 
-def positive_int(name, value):
-    """`value` if it is a positive integer, else a ValueError naming the argument and the value."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def positive_int(name, value) -> int:
+    """`value` as an int if it is a positive integer (NumPy's included), else a ValueError naming
+    the argument and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer, got {name}={value!r}.")
-    return value
+    return int(value)
 
 
-def dropout_rate(name, value):
-    """`value` as a float if it is a rate in [0, 1), else a ValueError naming the argument and the value."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+def dropout_rate(name, value) -> float:
+    """`value` as a float if it is a rate in [0, 1) (NumPy's numbers included), else a ValueError
+    naming the argument and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
     return float(value)
 
 
-class _StepDropout(DropoutRNNCell):
-    """Variational dropout (Gal & Ghahramani 2016), as in Keras' cells: one mask per sequence.
+class ZooCell(DropoutRNNCell, keras.layers.Layer):
+    """What every zoo cell shares: `units`, the bias switch, the three initializers and
+    variational dropout (Gal & Ghahramani 2016), as in Keras' cells.
 
     `dropout` masks the input x_t, `recurrent_dropout` masks the output y_{t-1} where it enters
     the recurrent matmul; the same mask is used at every step of a sequence and a new one is
     drawn for every batch. Only while training.
+
+    A new cell subclasses this, builds its weights in `build`, does one time step in `call`
+    and adds its own arguments to `get_config`; `zoo.families` then makes it a family.
     """
 
-    def _init_dropout(self, dropout, recurrent_dropout, seed):
+    def __init__(
+        self,
+        units,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = positive_int("units", units)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.dropout = dropout_rate("dropout", dropout)
         self.recurrent_dropout = dropout_rate("recurrent_dropout", recurrent_dropout)
         self.seed = seed
@@ -74,8 +99,28 @@ class _StepDropout(DropoutRNNCell):
             h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
         return inputs, h_prev
 
-    def _dropout_config(self):
-        return {"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+    def _add_kernels(self, input_shape, blocks):
+        """`kernel` (input_dim, blocks*units) and `recurrent_kernel` (units, blocks*units)."""
+        _check_input_rank(type(self).__name__, input_shape)
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], blocks * self.units), name="kernel", initializer=self.kernel_initializer
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, blocks * self.units), name="recurrent_kernel", initializer=self.recurrent_initializer
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
 
 
 def _check_input_rank(cell_name, input_shape):
@@ -90,46 +135,22 @@ def _check_input_rank(cell_name, input_shape):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ElmanCell(_StepDropout, keras.layers.Layer):
-    """Elman (vanilla) RNN cell: h_t = tanh(x_t W + h_{t-1} U + b).
+class ElmanCell(ZooCell):
+    """Elman (vanilla) RNN cell: h_t = act(x_t W + h_{t-1} U + b), act = tanh by default.
 
     Weights `[kernel, recurrent_kernel, bias]` in the layout of `keras.layers.SimpleRNNCell`.
     `dropout`, `recurrent_dropout` and `seed`: variational dropout of x_t and of h_{t-1} in the
     recurrent matmul, one mask per sequence, while training (as `keras.layers.SimpleRNNCell`).
     """
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.units = positive_int("units", units)
-        self._init_dropout(dropout, recurrent_dropout, seed)
+    def __init__(self, units, activation="tanh", **kwargs):
+        super().__init__(units, **kwargs)
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.state_size = units
-        self.output_size = units
+        self.state_size = self.units
+        self.output_size = self.units
 
     def build(self, input_shape):
-        _check_input_rank(type(self).__name__, input_shape)
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), name="kernel", initializer=self.kernel_initializer
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units), name="recurrent_kernel", initializer=self.recurrent_initializer
-        )
+        self._add_kernels(input_shape, 1)
         self.bias = (
             self.add_weight(shape=(self.units,), name="bias", initializer=self.bias_initializer)
             if self.use_bias
@@ -147,20 +168,11 @@ class ElmanCell(_StepDropout, keras.layers.Layer):
         return h, new_state
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            **self._dropout_config(),
-        }
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GatedCell(_StepDropout, keras.layers.Layer):
+class GatedCell(ZooCell):
     """The LSTM family as one configurable cell (Greff et al. 2015, eq. 1-6).
 
     With c the cell state, y (= h) the output, sigma the logistic function::
@@ -185,10 +197,10 @@ class GatedCell(_StepDropout, keras.layers.Layer):
         full_gate_recurrence: every gate also sees the previous activations of all gates
             through an extra recurrent matrix (FGR); the gate activations become extra state.
         unit_forget_bias: start the forget-gate bias at 1 (Jozefowicz et al. 2015).
-        dropout: rate of x_t dropped while training, one mask per sequence.
-        recurrent_dropout: rate of y_{t-1} dropped where it enters R y_{t-1} while training, one
-            mask per sequence (variational dropout, Gal & Ghahramani 2016; as Keras' LSTMCell).
-        seed: seed of the dropout masks (default: from Keras' global seed).
+        peephole_initializer: initializer of the peephole vectors.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, dropout,
+        recurrent_dropout, seed: as for every zoo cell (`ZooCell`); `recurrent_dropout` drops
+            y_{t-1} where it enters R y_{t-1}, as Keras' LSTMCell.
 
     Weights: `kernel` (input_dim, n*units), `recurrent_kernel` (units, n*units), `bias`
     (n*units,) with the n blocks of the gates present in Keras' order [i, f, c, o]; then one
@@ -209,20 +221,11 @@ class GatedCell(_StepDropout, keras.layers.Layer):
         input_activation="tanh",
         output_activation="tanh",
         full_gate_recurrence=False,
-        use_bias=True,
         unit_forget_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
         peephole_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.units = positive_int("units", units)
-        self._init_dropout(dropout, recurrent_dropout, seed)
+        super().__init__(units, **kwargs)
         if coupled and not (input_gate and forget_gate):
             raise ValueError(
                 "`coupled=True` sets i_t = 1 - f_t and needs both gates, got "
@@ -239,11 +242,7 @@ class GatedCell(_StepDropout, keras.layers.Layer):
         self.input_activation = input_activation
         self.output_activation = output_activation
         self.full_gate_recurrence = bool(full_gate_recurrence)
-        self.use_bias = use_bias
         self.unit_forget_bias = unit_forget_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.peephole_initializer = initializers.get(peephole_initializer)
 
         # The blocks that carry weights, in Keras' order; a coupled input gate has none.
@@ -259,21 +258,15 @@ class GatedCell(_StepDropout, keras.layers.Layer):
         self.peephole_gates = tuple(g for g in self.sigmoid_gates) if self.peepholes else ()
         self._g = activations.get(input_activation)
         self._h = activations.get(output_activation)
-        self.state_size = [units, units]
+        self.state_size = [self.units, self.units]
         if self.full_gate_recurrence:
-            self.state_size.append(len(self.sigmoid_gates) * units)
-        self.output_size = units
+            self.state_size.append(len(self.sigmoid_gates) * self.units)
+        self.output_size = self.units
 
     def build(self, input_shape):
-        _check_input_rank(type(self).__name__, input_shape)
         n = len(self.blocks)
         units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], n * units), name="kernel", initializer=self.kernel_initializer
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, n * units), name="recurrent_kernel", initializer=self.recurrent_initializer
-        )
+        self._add_kernels(input_shape, n)
         if self.use_bias:
             forget_at = self.blocks.index("f") if "f" in self.blocks else None
 
@@ -333,7 +326,6 @@ class GatedCell(_StepDropout, keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "units": self.units,
             "peepholes": self.peepholes,
             "input_gate": self.input_gate,
             "forget_gate": self.forget_gate,
@@ -342,18 +334,13 @@ class GatedCell(_StepDropout, keras.layers.Layer):
             "input_activation": self.input_activation,
             "output_activation": self.output_activation,
             "full_gate_recurrence": self.full_gate_recurrence,
-            "use_bias": self.use_bias,
             "unit_forget_bias": self.unit_forget_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "peephole_initializer": initializers.serialize(self.peephole_initializer),
-            **self._dropout_config(),
         }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GRUCell(_StepDropout, keras.layers.Layer):
+class GRUCell(ZooCell):
     """Gated recurrent unit (Cho et al. 2014) in Keras' weight layout, blocks [z, r, h]::
 
         z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)                     update gate
@@ -368,41 +355,16 @@ class GRUCell(_StepDropout, keras.layers.Layer):
     while training (as `keras.layers.GRUCell`).
     """
 
-    def __init__(
-        self,
-        units,
-        reset_after=True,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.units = positive_int("units", units)
-        self._init_dropout(dropout, recurrent_dropout, seed)
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
         self.reset_after = bool(reset_after)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.state_size = units
-        self.output_size = units
+        self.state_size = self.units
+        self.output_size = self.units
 
     def build(self, input_shape):
-        _check_input_rank(type(self).__name__, input_shape)
-        units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 3 * units), name="kernel", initializer=self.kernel_initializer
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, 3 * units), name="recurrent_kernel", initializer=self.recurrent_initializer
-        )
+        self._add_kernels(input_shape, 3)
         if self.use_bias:
-            shape = (2, 3 * units) if self.reset_after else (3 * units,)
+            shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
             self.bias = self.add_weight(shape=shape, name="bias", initializer=self.bias_initializer)
         else:
             self.bias = None
@@ -434,13 +396,4 @@ class GRUCell(_StepDropout, keras.layers.Layer):
         return h, new_state
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "reset_after": self.reset_after,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            **self._dropout_config(),
-        }
+        return {**super().get_config(), "reset_after": self.reset_after}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import keras
 
-from zoo import cells
 from zoo.cells import dropout_rate, positive_int
 from zoo.registry import Variant, get_variant
 
@@ -28,7 +27,7 @@ IMPLEMENTATIONS = ("auto", "builtin", "zoo")
 def _cell_options(variant: Variant, options: dict) -> dict:
     """The variant's cell options with the user's non-None options on top, checked by name."""
     merged = dict(variant.cell_options)
-    valid = _CELL_ARGS[variant.family]
+    valid = variant.family_entry.options
     for key, value in options.items():
         if value is None:
             continue  # None falls back to the variant's default
@@ -43,29 +42,6 @@ def _cell_options(variant: Variant, options: dict) -> dict:
     return merged
 
 
-_COMMON_ARGS = {"use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                "dropout", "recurrent_dropout", "seed"}
-_CELL_ARGS = {
-    "elman": {"activation", *_COMMON_ARGS},
-    "lstm": {
-        "peepholes", "input_gate", "forget_gate", "output_gate", "coupled", "input_activation",
-        "output_activation", "full_gate_recurrence", "unit_forget_bias", "peephole_initializer", *_COMMON_ARGS,
-    },
-    "gru": {"reset_after", *_COMMON_ARGS},
-}
-
-# Options under which the zoo cell of a family still has exactly the built-in layer's math.
-_BUILTIN_NEUTRAL = {
-    "elman": {"activation": ("tanh",)},
-    "lstm": {
-        "peepholes": (False,), "input_gate": (True,), "forget_gate": (True,), "output_gate": (True,),
-        "coupled": (False,), "input_activation": ("tanh",), "output_activation": ("tanh",),
-        "full_gate_recurrence": (False,), "peephole_initializer": None,
-    },
-    "gru": {},
-}
-
-
 def make_cell(variant, units, *, dtype=None, **options) -> keras.layers.Layer:
     """The zoo cell of `variant` (one time step), for `keras.layers.RNN` or your own loop.
 
@@ -73,34 +49,20 @@ def make_cell(variant, units, *, dtype=None, **options) -> keras.layers.Layer:
     arguments (see `zoo.cells`). `dtype`: a dtype or policy, e.g. `"mixed_float16"`.
     """
     variant = get_variant(variant)
-    positive_int("units", units)
-    cell_class = getattr(cells, {"elman": "ElmanCell", "lstm": "GatedCell", "gru": "GRUCell"}[variant.family])
-    return cell_class(units, dtype=dtype, **_cell_options(variant, options))
+    units = positive_int("units", units)
+    return variant.family_entry.cell(units, dtype=dtype, **_cell_options(variant, options))
 
 
 def _uses_builtin(variant: Variant, cell_options: dict, implementation: str) -> bool:
     if implementation == "zoo":
         return False
-    neutral = _BUILTIN_NEUTRAL[variant.family]
-    matches = variant.builtin and all(
-        allowed is None or cell_options.get(key, allowed[0]) in allowed for key, allowed in neutral.items()
-    )
+    matches = variant.family_entry.matches_builtin(cell_options)
     if implementation == "builtin" and not matches:
         raise ValueError(
             f"implementation='builtin' but variant {variant.name!r} with options {cell_options} has no "
             "Keras built-in layer with the same math; use implementation='auto' or 'zoo'."
         )
     return matches
-
-
-def _builtin_layer(family: str, units: int, cell_options: dict, **rnn_args):
-    kwargs = {k: v for k, v in cell_options.items() if k not in _BUILTIN_NEUTRAL[family]}
-    if family == "elman":
-        kwargs["activation"] = cell_options.get("activation", "tanh")
-        return keras.layers.SimpleRNN(units, **kwargs, **rnn_args)
-    if family == "lstm":
-        return keras.layers.LSTM(units, **kwargs, **rnn_args)
-    return keras.layers.GRU(units, **kwargs, **rnn_args)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -182,11 +144,12 @@ class Recurrent(keras.layers.Layer):
                 name=f"{self.variant.base or self.variant.name}_{level}",
                 dtype=self.dtype_policy,  # e.g. mixed_float16 given to this layer reaches every level
             )
+            family = self.variant.family_entry
             if self.uses_builtin:
-                layer = _builtin_layer(self.variant.family, units, self._options, **rnn_args)
+                layer = family.builtin_layer(self.units, self._options, **rnn_args)
             else:
-                cell = make_cell(self.variant.base or self.variant.name, units, dtype=self.dtype_policy, **self._options)
-                layer = keras.layers.RNN(cell, **rnn_args)
+                cell = family.cell(self.units, dtype=self.dtype_policy, **self._options)
+                layer = family.layer(cell, **rnn_args)
             if self.variant.bidirectional:
                 layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=f"bidirectional_{level}",
                                                    dtype=self.dtype_policy)

@@ -15,8 +15,11 @@ padding and is masked).
 
 from __future__ import annotations
 
-import numpy as np
+import math
+import numbers
+
 import keras
+import numpy as np
 
 from zoo.cells import dropout_rate, positive_int
 from zoo.layers import Recurrent
@@ -45,52 +48,37 @@ def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="input
     return inputs, embedded
 
 
-def many_to_one(
-    variant,
-    num_outputs,
-    *,
-    input_dim=None,
-    vocab_size=None,
-    embedding_dim=64,
-    units=128,
-    num_layers=1,
-    dropout=0.0,
-    output_activation="softmax",
-    timesteps=None,
-    name=None,
-    **layer_kwargs,
-) -> keras.Model:
-    """Sequence -> one prediction (classification with softmax; regression with `output_activation=None`)."""
+def _sequence_head(variant, num_outputs, return_sequences, kind, *, input_dim, vocab_size, embedding_dim, units,
+                   num_layers, dropout, output_activation, timesteps, name, **layer_kwargs) -> keras.Model:
     positive_int("num_outputs", num_outputs)
     inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
-    x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, name="recurrent", **layer_kwargs)(x)
+    x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, return_sequences=return_sequences,
+                  name="recurrent", **layer_kwargs)(x)
     outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
-    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_many_to_one")
+    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_{kind}")
 
 
-def many_to_many(
-    variant,
-    num_outputs,
-    *,
-    input_dim=None,
-    vocab_size=None,
-    embedding_dim=64,
-    units=128,
-    num_layers=1,
-    dropout=0.0,
-    output_activation="softmax",
-    timesteps=None,
-    name=None,
-    **layer_kwargs,
-) -> keras.Model:
-    """Sequence -> one prediction per step (tagging). Padding (id 0) stays masked in the output."""
-    positive_int("num_outputs", num_outputs)
-    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
-    x = Recurrent(
-        variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
-    )(x)
-    outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
-    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_many_to_many")
+def many_to_one(variant, num_outputs, *, input_dim=None, vocab_size=None, embedding_dim=64, units=128, num_layers=1,
+                dropout=0.0, output_activation="softmax", timesteps=None, name=None, **layer_kwargs) -> keras.Model:
+    """Sequence -> one prediction (classification with softmax; regression with `output_activation=None`).
+
+    Inputs are features (`input_dim`) or token ids (`vocab_size`, embedded in `embedding_dim`,
+    id 0 masked); `units`, `num_layers`, `dropout` and `layer_kwargs` go to `Recurrent`.
+    """
+    return _sequence_head(variant, num_outputs, False, "many_to_one", input_dim=input_dim, vocab_size=vocab_size,
+                          embedding_dim=embedding_dim, units=units, num_layers=num_layers, dropout=dropout,
+                          output_activation=output_activation, timesteps=timesteps, name=name, **layer_kwargs)
+
+
+def many_to_many(variant, num_outputs, *, input_dim=None, vocab_size=None, embedding_dim=64, units=128, num_layers=1,
+                 dropout=0.0, output_activation="softmax", timesteps=None, name=None, **layer_kwargs) -> keras.Model:
+    """Sequence -> one prediction per step (tagging). Padding (id 0) stays masked in the output.
+
+    Arguments as for `many_to_one`.
+    """
+    return _sequence_head(variant, num_outputs, True, "many_to_many", input_dim=input_dim, vocab_size=vocab_size,
+                          embedding_dim=embedding_dim, units=units, num_layers=num_layers, dropout=dropout,
+                          output_activation=output_activation, timesteps=timesteps, name=name, **layer_kwargs)
 
 
 def _causal(variant, topology):
@@ -127,12 +115,10 @@ def language_model(
     return keras.Model(inputs, logits, name=name or f"{variant.name}_language_model")
 
 
-def _sample(logits, temperature, rng):
+def _sample(logits, temperature, rng, banned_ids=(0,)):
     """One token id per row of `logits` (batch, vocab); temperature 0 is greedy."""
-    if temperature < 0:
-        raise ValueError(f"`temperature` must be >= 0, got temperature={temperature!r}.")
     logits = np.asarray(logits, dtype=np.float64)
-    logits[:, 0] = -np.inf  # never emit padding
+    logits[:, list(banned_ids)] = -np.inf  # never emit padding (or any other banned id)
     if temperature == 0:
         return logits.argmax(axis=-1)
     scaled = logits / temperature
@@ -142,17 +128,54 @@ def _sample(logits, temperature, rng):
     return np.array([rng.choice(len(p), p=p) for p in probs])
 
 
-def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None) -> np.ndarray:
+def token_ids(name: str, ids, vocab_size: int) -> np.ndarray:
+    """`ids` as an int32 array (batch, steps) of token ids in [0, vocab_size); a ValueError naming
+    `name` and the bad value for anything else (ragged rows, 3-D, fractions, ids out of range)."""
+    try:
+        array = np.asarray(ids)
+    except ValueError:
+        array = np.asarray(ids, dtype=object)
+    if array.dtype == object:
+        raise ValueError(f"`{name}` must be token ids of shape (steps,) or (batch, steps) with rows of one "
+                         f"length, got rows of different lengths: {ids!r:.200}")
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise ValueError(f"`{name}` must have shape (steps,) or (batch, steps), got shape {array.shape}.")
+    if array.shape[1] == 0 or array.shape[0] == 0:
+        raise ValueError(f"`{name}` needs at least one token (e.g. a start-of-sequence id), got shape {array.shape}.")
+    if array.dtype.kind not in "iu":
+        if array.dtype.kind != "f" or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+            bad = array.ravel()[0] if array.dtype.kind != "f" else array[~(np.isfinite(array) & (array == np.round(array)))][0]
+            raise ValueError(f"`{name}` must hold integer token ids, got {bad!r}.")
+    bad = array[(array < 0) | (array >= vocab_size)]
+    if bad.size:
+        raise ValueError(f"`{name}` holds token id {bad[0]!r}, outside the vocabulary [0, {vocab_size}).")
+    return array.astype("int32")
+
+
+def _check_temperature(temperature) -> float:
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not (
+            math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"`temperature` must be a finite number >= 0 (0 = greedy), got temperature={temperature!r}.")
+    return float(temperature)
+
+
+def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None, banned_ids=(0,)) -> np.ndarray:
     """Continue `prompt` (token ids, shape (steps,) or (batch, steps)) by `length` sampled tokens.
 
     Every call of the model sees a buffer of one fixed shape (prompt + length), so it is traced
     once; positions not yet written are padding, which a causal model ignores. After `end_id`
-    a row is padded with 0. Returns the whole sequences, prompt included.
+    a row is padded with 0. `banned_ids` are never sampled (padding by default; pass the
+    unknown-token id too, as the experiments do). Returns the whole sequences, prompt included.
     """
-    positive_int("length", length)
-    prompt = np.atleast_2d(np.asarray(prompt, dtype="int32"))
-    if prompt.shape[1] == 0:
-        raise ValueError("`prompt` needs at least one token (e.g. a start-of-sequence id).")
+    length = positive_int("length", length)
+    temperature = _check_temperature(temperature)
+    vocab_size = int(model.output_shape[-1])
+    prompt = token_ids("prompt", prompt, vocab_size)
+    banned = [int(i) for i in banned_ids]
+    if any(not 0 <= i < vocab_size for i in banned) or len(set(banned)) >= vocab_size:
+        raise ValueError(f"`banned_ids` must be ids in [0, {vocab_size}) that leave some token to sample, got {banned_ids!r}.")
     rng = np.random.default_rng(seed)
     batch, start = prompt.shape
     buffer = np.zeros((batch, start + length), dtype="int32")
@@ -160,7 +183,7 @@ def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None) 
     finished = np.zeros(batch, dtype=bool)
     for t in range(start, start + length):
         logits = model.predict_on_batch(buffer)[:, t - 1, :]
-        token = _sample(logits, temperature, rng)
+        token = _sample(logits, temperature, rng, banned)
         token[finished] = 0
         buffer[:, t] = token
         if end_id is not None:
@@ -190,6 +213,7 @@ def seq2seq(
     start a one-directional decoder of twice the units.
     """
     variant = get_variant(variant)
+    positive_int("source_vocab_size", source_vocab_size)
     positive_int("target_vocab_size", target_vocab_size)
     source, x = _sequence_input(None, source_vocab_size, embedding_dim, None, name="source")
     target_in, y = _sequence_input(None, target_vocab_size, embedding_dim, None, name="decoder_input")

@@ -9,19 +9,15 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Variant", "register_variant", "list_variants", "get_variant", "UnknownVariantError"]
+from zoo._names import unknown_name
+from zoo.families import Family, get_family
 
-# Families and the cell class that runs each; "builtin" names the Keras layer with the same math.
-FAMILIES = {
-    "elman": {"cell": "ElmanCell", "builtin": "SimpleRNN"},
-    "lstm": {"cell": "GatedCell", "builtin": "LSTM"},
-    "gru": {"cell": "GRUCell", "builtin": "GRU"},
-}
+__all__ = ["Variant", "register_variant", "list_variants", "get_variant", "UnknownVariantError", "variants_markdown"]
+
 
 
 class UnknownVariantError(ValueError):
@@ -34,13 +30,12 @@ class Variant:
 
     Attributes:
         name: registry name, e.g. `"peephole"` or `"bi-gru"`.
-        family: `"elman"`, `"lstm"` or `"gru"`: which zoo cell runs it.
+        family: the name of its `zoo.families.Family` (`"elman"`, `"lstm"`, `"gru"`, ...): which
+            zoo cell runs it.
         description: one line.
         citation: where the variant comes from.
         equations: the update equations, plain text.
         cell_options: arguments of the family's cell that make this variant.
-        builtin: whether a Keras built-in layer has exactly this math; the builder then uses it
-            (cuDNN on a GPU) unless asked for the zoo's own cell.
         bidirectional: run in both directions (`keras.layers.Bidirectional`).
         base: for a bidirectional variant, the name of the one-directional variant.
         tags: free labels used by grids and `list_variants(tag=...)`, e.g. `"core"`, `"greff"`.
@@ -52,15 +47,29 @@ class Variant:
     citation: str
     equations: str
     cell_options: dict[str, Any] = field(default_factory=dict)
-    builtin: bool = False
     bidirectional: bool = False
     base: str | None = None
     tags: tuple[str, ...] = ()
 
     @property
+    def family_entry(self) -> Family:
+        return get_family(self.family)
+
+    @property
+    def builtin(self) -> bool:
+        """Whether a Keras built-in layer has exactly this math; the builder then uses it (cuDNN
+        on a GPU) unless asked for the zoo's own cell. Read off the family."""
+        return self.family_entry.matches_builtin(self.cell_options)
+
+    @property
     def builtin_layer(self) -> str | None:
         """Name of the Keras layer with this math, or None."""
-        return FAMILIES[self.family]["builtin"] if self.builtin else None
+        return self.family_entry.builtin if self.builtin else None
+
+    @property
+    def runs_as(self) -> str:
+        """What runs it: `keras.layers.LSTM`, or the zoo cell class."""
+        return f"keras.layers.{self.builtin_layer}" if self.builtin else f"zoo {self.family_entry.cell.__name__}"
 
     def summary(self) -> str:
         return f"{self.name}: {self.description} ({self.citation})"
@@ -71,9 +80,16 @@ _ALIASES: dict[str, str] = {}
 
 
 def register_variant(variant: Variant, *, aliases: tuple[str, ...] = (), bidirectional: bool = True) -> Variant:
-    """Register a variant and, unless `bidirectional=False`, its `bi-` form."""
-    if variant.family not in FAMILIES:
-        raise ValueError(f"unknown family {variant.family!r}; valid families: {sorted(FAMILIES)}")
+    """Register a variant and, unless `bidirectional=False`, its `bi-` form.
+
+    The family must be registered (`zoo.families.register_family`) and the options must be its
+    cell's arguments.
+    """
+    family = get_family(variant.family)
+    unknown = set(variant.cell_options) - family.options
+    if unknown:
+        raise ValueError(f"variant {variant.name!r}: unknown cell option(s) {', '.join(map(repr, sorted(unknown)))} "
+                         f"for family {family.name!r}; its options: {', '.join(sorted(family.options))}")
     for name in (variant.name, *aliases):
         if name in _REGISTRY or name in _ALIASES:
             raise ValueError(f"variant {name!r} is already registered")
@@ -125,11 +141,8 @@ def get_variant(name: str | Variant) -> Variant:
     key = _ALIASES.get(key, key)
     if key in _REGISTRY:
         return _REGISTRY[key]
-    close = difflib.get_close_matches(key, list(_REGISTRY) + list(_ALIASES), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise UnknownVariantError(
-        f"unknown variant {name!r}.{hint} Valid variants: {', '.join(sorted(_REGISTRY))}."
-    )
+    raise unknown_name("variant", name, _REGISTRY, error=UnknownVariantError,
+                       suggest_from=[*_REGISTRY, *_ALIASES], match=key) from None
 
 
 # --- the variants -------------------------------------------------------------------------------
@@ -168,7 +181,6 @@ for _variant, _aliases in [
             "Elman RNN: one tanh layer fed back on itself",
             "Elman 1990, Finding Structure in Time",
             "h = tanh(W x + U h' + b)",
-            builtin=True,
             tags=("core",),
         ),
         ("elman", "simple-rnn", "simplernn", "rnn"),
@@ -180,7 +192,6 @@ for _variant, _aliases in [
             "LSTM with forget gate, no peepholes (Greff's NP); forget bias starts at 1",
             "Hochreiter & Schmidhuber 1997; Gers et al. 2000; Jozefowicz et al. 2015",
             _LSTM_EQ,
-            builtin=True,
             tags=("core", "greff"),
         ),
         ("np",),
@@ -247,7 +258,6 @@ for _variant, _aliases in [
             "z = sig(W_z x + U_z h' + b_z); r = sig(W_r x + U_r h' + b_r); "
             "n = tanh(W_h x + b_h + r*(U_h h' + b'_h)); h = z*h' + (1-z)*n",
             cell_options={"reset_after": True},
-            builtin=True,
             tags=("core",),
         ),
         (),
@@ -261,7 +271,6 @@ for _variant, _aliases in [
             "z = sig(W_z x + U_z h' + b_z); r = sig(W_r x + U_r h' + b_r); "
             "n = tanh(W_h x + U_h (r*h') + b_h); h = z*h' + (1-z)*n",
             cell_options={"reset_after": False},
-            builtin=True,
         ),
         ("gru-v1", "gru-reset-before"),
     ),
@@ -270,6 +279,21 @@ for _variant, _aliases in [
 
 # The bidirectional LSTM is the core bidirectional variant of the zoo.
 _REGISTRY["bi-lstm"] = replace(_REGISTRY["bi-lstm"], tags=_REGISTRY["bi-lstm"].tags + ("core",))
+
+
+def variants_markdown() -> str:
+    """The variant table of the README: every one-directional variant, what it is, where it comes
+    from and what runs it, then the bidirectional forms; generated from the registry."""
+    lines = ["| name | what it is | from | runs as |", "|---|---|---|---|"]
+    for name in list(_REGISTRY):  # registration order: the classic cells first
+        v = _REGISTRY[name]
+        if not v.bidirectional:
+            aliases = sorted(a for a, target in _ALIASES.items() if target == name)
+            also = f" (also {', '.join(f'`{a}`' for a in aliases)})" if aliases else ""
+            lines.append(f"| `{name}`{also} | {v.description} | {v.citation} | {v.runs_as} |")
+    lines.append("| `bi-<name>` | every variant above in both directions, outputs merged | Schuster & Paliwal 1997 "
+                 "| `keras.layers.Bidirectional` |")
+    return "\n".join(lines)
 
 
 def _variants_doc() -> str:

@@ -11,19 +11,18 @@ its metrics and which way is better, a trivial baseline, its parameters and name
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "TOPOLOGIES",
-           "CAUSAL_TOPOLOGIES"]
+from experiments.settings import coerce
+from zoo._names import unknown_name
+from experiments.topologies import get_topology
+
+__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES"]
 
 SIZES = ("smoke", "default", "paper")
-TOPOLOGIES = ("regression", "classification", "tagging", "seq2seq", "language_model", "frame_prediction", "forecasting")
-# Topologies that predict what comes next: a bidirectional variant would see the answer.
-CAUSAL_TOPOLOGIES = ("language_model", "frame_prediction")
 
 
 @dataclass
@@ -59,7 +58,8 @@ class Task:
     Attributes:
         name: registry name.
         description: one line.
-        topology: one of `TOPOLOGIES`; picks the model builder and the loss.
+        topology: the name of an `experiments.topologies.Topology`: how the model is built,
+            its loss and what `predict` hands to `score`.
         metric: the main metric (a key of what `score` returns).
         higher_is_better: direction of `metric`.
         params: the task's parameters and their default values (e.g. sequence length `T`).
@@ -70,6 +70,8 @@ class Task:
         baseline_name: what the trivial baseline predicts.
         train: training settings this task needs by default (overridable per grid).
         choices: the valid values of parameters that take one of a few.
+        check: `check(params)` raises a ValueError for parameter values the data cannot give
+            (e.g. more training images than exist); run before anything is fetched or trained.
         samples: `samples(model, dataset) -> [{"input", "output", "target"}]`, what a generative
             task's trained model writes, for the report.
         citation, source: where the task and its data come from.
@@ -89,6 +91,7 @@ class Task:
     train: dict[str, Any] = field(default_factory=dict)
     choices: dict[str, tuple] = field(default_factory=dict)
     samples: Callable[[Any, Dataset], list[dict]] | None = None
+    check: Callable[[dict], None] | None = None
     citation: str = ""
     source: str = "generated from the seed"
 
@@ -103,7 +106,7 @@ class Task:
                     f"unknown parameter {key!r} for task {self.name!r}; valid parameters: "
                     f"{', '.join(sorted(self.params)) or '(none)'}."
                 )
-            resolved[key] = _coerce(f"{self.name}.{key}", value, self.params[key])
+            resolved[key] = coerce(f"{self.name}.{key}", value, self.params[key])
         for key, valid in self.choices.items():
             if resolved[key] not in valid:
                 raise ValueError(
@@ -113,6 +116,8 @@ class Task:
             # Integer parameters are counts and lengths; those whose default is 0 use 0 for "all".
             if isinstance(value, int) and not isinstance(value, bool) and (value < 0 or value == 0 != self.params[key]):
                 raise ValueError(f"{self.name}.{key} must be positive, got {value!r}.")
+        if self.check is not None:
+            self.check(resolved)
         return resolved
 
     def load(self, size: str = "default", seed: int = 0, **params) -> Dataset:
@@ -127,43 +132,11 @@ class Task:
         return f"{self.name}({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
 
 
-def _coerce(key: str, value, default):
-    """`value` converted to the type of `default`, or a ValueError naming the key."""
-    kind = type(default)
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-            return value.lower() in ("true", "1", "yes")
-        raise ValueError(f"{key} must be true or false, got {value!r}.")
-    if kind is int:
-        if isinstance(value, bool):
-            raise ValueError(f"{key} must be an integer, got {value!r}.")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{key} must be an integer, got {value!r}.") from None
-        if number != int(number):
-            raise ValueError(f"{key} must be an integer, got {value!r}.")
-        return int(number)
-    if kind is float:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{key} must be a number, got {value!r}.") from None
-    if kind is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{key} must be a string, got {value!r}.")
-        return value
-    return value
-
-
 _TASKS: dict[str, Task] = {}
 
 
 def register_task(task: Task) -> Task:
-    if task.topology not in TOPOLOGIES:
-        raise ValueError(f"task {task.name!r}: unknown topology {task.topology!r}; valid: {', '.join(TOPOLOGIES)}.")
+    get_topology(task.topology)  # an unknown one lists the valid topologies
     missing = [s for s in SIZES if s not in task.sizes]
     if missing:
         raise ValueError(f"task {task.name!r} lacks sizes {missing}")
@@ -185,9 +158,7 @@ def get_task(name: str) -> Task:
     _load_all()
     if name in _TASKS:
         return _TASKS[name]
-    close = difflib.get_close_matches(str(name), list(_TASKS), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"unknown task {name!r}.{hint} Valid tasks: {', '.join(sorted(_TASKS))}.")
+    raise unknown_name("task", name, _TASKS)
 
 
 def _load_all():

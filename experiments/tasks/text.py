@@ -19,54 +19,7 @@ import numpy as np
 
 from experiments.data import cached_text, load_with_fallbacks, npm_package, pypi_file
 from experiments.tasks import Dataset, Split, Task, register_task
-
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
-
-
-class Vocabulary:
-    """Token <-> id. Ids 0..3 are padding, unknown, begin and end; the rest by training frequency."""
-
-    RESERVED = (PAD, UNK, BOS, EOS)
-
-    def __init__(self, tokens: list[str]):
-        self.tokens = list(self.RESERVED) + [t for t in tokens if t not in self.RESERVED]
-        self.index = {t: i for i, t in enumerate(self.tokens)}
-
-    @classmethod
-    def build(cls, sequences, min_count: int = 1, max_size: int | None = None) -> "Vocabulary":
-        counts = Counter(token for seq in sequences for token in seq)
-        ranked = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
-        return cls(ranked[: max_size - len(cls.RESERVED)] if max_size else ranked)
-
-    def __len__(self):
-        return len(self.tokens)
-
-    def encode(self, tokens) -> list[int]:
-        unk = self.index[UNK]
-        return [self.index.get(t, unk) for t in tokens]
-
-    def decode(self, ids, stop_at_end: bool = True) -> list[str]:
-        out = []
-        for i in ids:
-            i = int(i)
-            if i == 0 or (stop_at_end and self.tokens[i] == EOS):
-                if stop_at_end:
-                    break
-                continue
-            if self.tokens[i] != BOS:
-                out.append(self.tokens[i])
-        return out
-
-    def to_json(self) -> str:
-        return json.dumps(self.tokens, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Vocabulary":
-        vocab = cls([])
-        vocab.tokens = json.loads(text)
-        vocab.index = {t: i for i, t in enumerate(vocab.tokens)}
-        return vocab
-
+from experiments.vocabulary import BOS, EOS, PAD, UNK, Vocabulary  # noqa: F401 (PAD: part of this module's API)
 
 def pad(sequences, length: int) -> np.ndarray:
     out = np.zeros((len(sequences), length), "int32")
@@ -196,7 +149,7 @@ def poem_samples(model, data, count=6, temperature=0.8, seed=0):
     starts = [row[1] for row in data.test.x[:count]]
     prompts = np.array([[vocab.index[BOS], s] for s in starts], "int32")
     out = zoo.generate(model, prompts, data.test.x.shape[1] - 1, temperature=temperature, seed=seed,
-                       end_id=vocab.index[EOS])
+                       end_id=vocab.index[EOS], banned_ids=vocab.special_ids)
     return [{"input": vocab.tokens[s], "output": "".join(vocab.decode(row)),
              "target": "".join(vocab.decode(t))} for s, row, t in zip(starts, out, data.test.y[:count])]
 

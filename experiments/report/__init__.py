@@ -1,0 +1,65 @@
+"""Reports: comparison tables and plots of a grid, read from the results store (never trains).
+
+`python -m experiments report --grid quick` writes `reports/quick/`:
+
+- `index.html` (opens offline) and `README.md` (renders on a code host): what was run, where,
+  with what, what is missing or failed, and every table and plot below.
+- per task: `leaderboard-<task>.{md,html,csv}`: variant, parameters, the main test metric as
+  mean, standard deviation and 95% confidence interval over seeds, best seed, the trivial
+  baseline, epochs, time per epoch, time relative to `lstm`, and Welch's t-test against `lstm`.
+- across tasks: `ranks.csv` and a heatmap of normalised scores, and the mean rank per variant.
+- plots (`*.png`): learning curves, scores per seed, score against parameters and against
+  training time.
+- samples that generative tasks wrote (`samples.md`).
+
+The package: `load` reads the store into tables, `tables` and `stats` compute, `plots` draws,
+`render` writes Markdown and HTML, and `sections` lists the report's sections in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.grids import expand, get_grid
+from experiments.report.load import load_results, load_runs, main_metric
+from experiments.report.render import page
+from experiments.report.sections import SECTIONS, recommendation_lines
+from experiments.report.tables import leaderboard, recommendations
+from experiments.store import Store, default_results_dir, default_storage_url
+
+__all__ = ["write_report", "load_runs", "main_metric", "leaderboard", "recommendations", "default_reports_dir"]
+
+
+def default_reports_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "reports"
+
+
+def write_report(grid: str, storage: str | None = None, results_dir=None, out_dir=None,
+                 overrides: list[str] | None = None, only: str | None = None) -> int:
+    """Write the report of `grid` (as configured with `overrides` and `only`, like `run`);
+    returns 0, or 1 when the store holds no run of that configuration."""
+    runs = expand(grid, overrides, only)  # unknown grid or setting: an error listing the valid ones
+    results_dir = Path(results_dir) if results_dir else default_results_dir()
+    store = Store(storage or default_storage_url(results_dir), create=False)
+    results = load_results(grid, get_grid(grid)["description"], store, runs)
+    out = Path(out_dir) if out_dir else default_reports_dir() / grid
+    if results.frame.empty:
+        print(f"no runs of grid {grid!r} in the results store {store.url}; run `make experiments GRID={grid}` first.")
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+
+    markdown = []
+    for section in SECTIONS:
+        markdown += section(results, out)
+    text = "\n".join(markdown)
+    (out / "README.md").write_text(text, encoding="utf-8")
+    (out / "index.html").write_text(page(f"RNN Zoo: {grid}", text), encoding="utf-8")
+    results.frame.drop(columns=["history"], errors="ignore").to_csv(out / "runs.csv", index=False)
+
+    if not results.finished.empty:
+        print("\n".join(recommendation_lines(recommendations(results.finished), caption=False)))
+    print(f"report of grid {grid!r}: {len(results.finished)} finished runs, "
+          f"{results.finished['label'].nunique()} tasks -> {out / 'index.html'}")
+    if len(results.problems) or results.missing:
+        print(f"  {len(results.problems)} run(s) not finished and {len(results.missing)} missing; listed in the report.")
+    return 0

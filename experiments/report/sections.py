@@ -1,0 +1,174 @@
+"""The sections of a grid's report, in order. Each is a function `section(results, out)` that
+returns its Markdown lines and may write files of its own into `out`; `SECTIONS` lists them, and
+`write_report` joins them into `README.md` and `index.html`. A new section is one function and
+one entry in `SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from experiments.grids import file_name
+from experiments.report.load import Results
+from experiments.report.plots import make_plots
+from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
+from experiments.report.stats import ALPHA
+from experiments.report.tables import leaderboard, ranks, recommendations
+from experiments.store import mask_url
+
+
+def header(results: Results, out: Path) -> list[str]:
+    env, store = results.env, mask_url(results.store_url)
+    lines = [f"# RNN Zoo report: grid `{results.grid}`", "", results.description + ".", ""]
+    n_problems, n_missing = len(results.problems), len(results.missing)
+    lines.append(f"- runs: {len(results.finished)} finished of {len(results.runs)} in the grid"
+                 + (f", {n_problems} not finished" if n_problems else "")
+                 + (f", {n_missing} missing" if n_missing else ""))
+    if results.other_configurations:
+        lines.append(f"- not reported: {results.other_configurations} stored run(s) of this grid under other "
+                     "settings (another `--set`); report them with the same `--set` they were run with")
+    lines.append(f"- backend: {env.get('backend', '?')}, device: {env.get('device', '?')}, keras {env.get('keras', '?')}"
+                 + "".join(f", {m} {env[m]}" for m in ("tensorflow", "jax") if m in env)
+                 + f", Python {env.get('python', '?')}, commit {env.get('git_commit') or '?'}")
+    lines += [f"- results store: `{store}`; browse it with `optuna-dashboard {store}`", ""]
+    return lines
+
+
+def recommendation_lines(table, caption: bool = True) -> list[str]:
+    """The "which cell?" table; `caption=False` for the terminal."""
+    lines = ["## Which cell?", ""]
+    if caption:
+        lines += ["Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
+                  f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set "
+                  "is wide), and the fastest and the smallest of those: the cheapest choice that is not "
+                  "measurably worse.", ""]
+    lines += ["| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
+              "|---|---|---|---|---|"]
+    for _, row in table.iterrows():
+        lines.append(f"| {row['task']} | {row['best']} ({fmt(row['best_mean'])} {row['metric']}) | "
+                     f"{', '.join(row['as_good'])} | {row['fastest']} ({fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch) | "
+                     f"{row['smallest']} ({row['smallest_parameters']:,}) |")
+    counts = table["as_good"].explode().value_counts(sort=False)
+    counts = counts.sort_values(ascending=False, kind="stable")  # ties keep the order of the best means
+    lines += ["", "As good as the best on the most tasks: "
+              + ", ".join(f"{variant} ({n} of {len(table)})" for variant, n in counts.items()) + "."]
+    return lines + [""]
+
+
+def which_cell(results: Results, out: Path) -> list[str]:
+    if results.finished.empty:
+        return []
+    advice = recommendations(results.finished)
+    advice.assign(as_good=advice["as_good"].str.join(" ")).to_csv(out / "which_cell.csv", index=False)
+    return recommendation_lines(advice)
+
+
+def leaderboard_markdown(table, task, label: str) -> str:
+    best = table["mean"].iloc[0] if len(table) else None
+    direction = "higher" if task.higher_is_better else "lower"
+    lines = [
+        f"### {label}: test {task.metric} ({direction} is better)",
+        "",
+        "| variant | params | mean | std | 95% CI | best (seed) | baseline | epochs | s/epoch | time vs lstm |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for _, row in table.iterrows():
+        mean = fmt(row["mean"])
+        if row["mean"] == best:
+            mean = f"**{mean}**"
+        mark = " †" if row["significant"] else ""
+        ci = f"[{fmt(row['ci95_low'])}, {fmt(row['ci95_high'])}]" if not math.isnan(row["ci95_low"]) else "–"
+        lines.append(
+            f"| {row['variant']}{mark} | {row['parameters']:,} | {mean} | {fmt(row['std'], 2)} | {ci} | "
+            f"{fmt(row['best'])} ({row['best_seed']}) | {fmt(row['baseline'])} | {row['epochs']:.1f} | "
+            f"{fmt(row['seconds_per_epoch'], 3)} | {fmt_ratio(row['time_vs_lstm'])} |"
+        )
+    lines += ["", f"† differs from `lstm` at p < {ALPHA} by Welch's two-sided t-test over seeds "
+              "(as in Greff et al. 2015); with few seeds the test has little power. "
+              f"Baseline: {task.baseline_name}.", ""]
+    return "\n".join(lines)
+
+
+def leaderboards(results: Results, out: Path) -> list[str]:
+    if results.finished.empty:
+        return []
+    lines = ["## Leaderboards", ""]
+    for label in sorted(results.finished["label"].unique()):
+        table, task = leaderboard(results.finished, label)
+        safe = file_name(label)
+        table.to_csv(out / f"leaderboard-{safe}.csv", index=False)
+        section = leaderboard_markdown(table, task, label)
+        write_markdown_and_html(out, f"leaderboard-{safe}", f"{results.grid}: {label}", section)
+        lines += [section, f"Files: [CSV](leaderboard-{safe}.csv), [Markdown](leaderboard-{safe}.md), "
+                  f"[HTML](leaderboard-{safe}.html)", ""]
+    return lines
+
+
+def cost_of_a_run(results: Results, out: Path) -> list[str]:
+    """Runner overhead per task: model build + compile + first-epoch tracing against training time."""
+    if results.finished.empty:
+        return []
+    lines = ["## Cost of a run", "",
+             "Overhead = building and compiling the model plus the extra time of the first epoch (tracing); "
+             "medians over the task's runs.", "",
+             "| task | overhead (s) | training (s) | overhead share | evaluation (s) |", "|---|---:|---:|---:|---:|"]
+    for label, rows in results.finished.groupby("label"):
+        first = rows["first_epoch_seconds"] if "first_epoch_seconds" in rows else rows["seconds_per_epoch"]
+        overhead = (rows["build_seconds"] + (first - rows["seconds_per_epoch"]).clip(lower=0)).median()
+        train = rows["train_seconds"].median()
+        evaluation = rows["eval_seconds"].median() if "eval_seconds" in rows else math.nan
+        lines.append(f"| {label} | {overhead:.2f} | {train:.1f} | {100 * overhead / train:.0f}% | {fmt(evaluation, 3)} |")
+    return lines + [""]
+
+
+def across_tasks(results: Results, out: Path) -> list[str]:
+    if results.finished.empty:
+        return []
+    rank_table = ranks(results.finished)
+    rank_table.to_csv(out / "ranks.csv")
+    lines = ["## Across tasks", "", "Rank of each variant's mean test score per task (1 = best):", "",
+             "| variant | " + " | ".join(rank_table.columns) + " |", "|---|" + "---:|" * len(rank_table.columns)]
+    for variant, row in rank_table.iterrows():
+        lines.append(f"| {variant} | " + " | ".join(f"{v:.1f}" if not math.isnan(v) else "–" for v in row) + " |")
+    return lines + [""]
+
+
+def figures(results: Results, out: Path) -> list[str]:
+    if results.finished.empty:
+        return []
+    lines = []
+    for name, title in make_plots(results.finished, out):
+        lines += [f"### {title}", "", f"![{title}]({name})", ""]
+    return lines
+
+
+def samples(results: Results, out: Path) -> list[str]:
+    """What generative tasks' models wrote, in `samples.md`, with the first table in the report."""
+    found = [(r["label"], r["variant"], r["seed"], r["samples"]) for _, r in results.finished.iterrows()
+             if isinstance(r.get("samples"), list) and r["samples"]]
+    if not found:
+        return []
+    lines = ["# Samples", ""]
+    for label, variant, seed, items in sorted(found, key=lambda s: (s[0], s[1], s[2])):
+        lines += [f"## {label} | {variant} | seed {seed}", "", "| input | output | target |", "|---|---|---|"]
+        lines += [f"| `{s['input']}` | `{s['output']}` | `{s['target']}` |" for s in items]
+        lines.append("")
+    (out / "samples.md").write_text("\n".join(lines), encoding="utf-8")
+    return ["## Samples", "", "What generative tasks' models wrote: [samples.md](samples.md)", "",
+            *lines[2:2 + 4 + len(found[0][3])]]
+
+
+def missing_or_not_finished(results: Results, out: Path) -> list[str]:
+    if not len(results.problems) and not results.missing:
+        return []
+    lines = ["## Missing or not finished", ""]
+    for _, row in results.problems.iterrows():
+        lines.append(f"- {row['label']} | {row['variant']} | seed {row['seed']}: **{row['status']}**"
+                     + (f": {str(row.get('error'))[:300]}" if isinstance(row.get("error"), str) else ""))
+    for label, variant, seed in results.missing:
+        lines.append(f"- {label} | {variant} | seed {seed}: not run yet")
+    return lines + [""]
+
+
+SECTIONS = [header, which_cell, leaderboards, cost_of_a_run, across_tasks, figures, samples, missing_or_not_finished]

@@ -1,0 +1,102 @@
+"""The report's tables, computed from the finished runs (pandas DataFrames)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from experiments.report.stats import ALPHA, confidence_interval, welch_p
+from experiments.tasks import get_task
+
+REFERENCE = "lstm"
+
+
+def leaderboard(finished, label: str):
+    """The leaderboard of one task: one row per variant, best first."""
+    import pandas as pd
+
+    rows = finished[finished["label"] == label]
+    task = get_task(rows["task"].iloc[0])
+    reference = rows[rows["variant"] == REFERENCE]
+    ref_scores = reference["score"].to_numpy()
+    ref_epoch = reference["seconds_per_epoch"].mean() if len(reference) else math.nan
+    out = []
+    for variant, group in rows.groupby("variant"):
+        scores = group["score"].to_numpy(dtype=float)
+        low, high = confidence_interval(scores)
+        best = group.loc[group["score"].idxmax() if task.higher_is_better else group["score"].idxmin()]
+        baseline = best["baseline"].get(task.metric) if isinstance(best["baseline"], dict) else math.nan
+        p = welch_p(scores, ref_scores) if variant != REFERENCE else math.nan
+        out.append({
+            "variant": variant,
+            "parameters": int(group["parameters"].iloc[0]),
+            "seeds": len(scores),
+            "mean": scores.mean(),
+            "std": scores.std(ddof=1) if len(scores) > 1 else math.nan,
+            "ci95_low": low,
+            "ci95_high": high,
+            "best": best["score"],
+            "best_seed": int(best["seed"]),
+            "baseline": baseline,
+            "epochs": group["epochs_run"].mean(),
+            "seconds_per_epoch": group["seconds_per_epoch"].mean(),
+            "time_vs_lstm": group["seconds_per_epoch"].mean() / ref_epoch if ref_epoch and not math.isnan(ref_epoch) else math.nan,
+            "welch_p_vs_lstm": p,
+            "significant": bool(p < ALPHA) if not math.isnan(p) else False,
+        })
+    table = pd.DataFrame(out).sort_values("mean", ascending=not task.higher_is_better).reset_index(drop=True)
+    return table, task
+
+
+def normalised_scores(finished):
+    """variants x tasks: 1 = best mean on the task, 0 = its trivial baseline (clipped at 0)."""
+    import pandas as pd
+
+    columns = {}
+    for label, rows in finished.groupby("label"):
+        task = get_task(rows["task"].iloc[0])
+        means = rows.groupby("variant")["score"].mean()
+        baseline = np.nanmean([b.get(task.metric, np.nan) for b in rows["baseline"] if isinstance(b, dict)])
+        best = means.max() if task.higher_is_better else means.min()
+        span = best - baseline
+        columns[label] = ((means - baseline) / span).clip(lower=0) if span and not math.isnan(span) else means * np.nan
+    return pd.DataFrame(columns)
+
+
+def ranks(finished):
+    """variants x tasks: rank of the mean score on each task (1 = best), and the mean rank."""
+    import pandas as pd
+
+    columns = {}
+    for label, rows in finished.groupby("label"):
+        task = get_task(rows["task"].iloc[0])
+        columns[label] = rows.groupby("variant")["score"].mean().rank(ascending=not task.higher_is_better)
+    table = pd.DataFrame(columns)
+    table["mean rank"] = table.mean(axis=1)
+    return table.sort_values("mean rank")
+
+
+def recommendations(finished):
+    """Per task: the best variant by mean test score, the variants the seeds cannot tell from it
+    (Welch's p >= ALPHA against the best), and the fastest and the smallest of those."""
+    import pandas as pd
+
+    out = []
+    for label, rows in finished.groupby("label"):
+        task = get_task(rows["task"].iloc[0])
+        means = rows.groupby("variant")["score"].mean().sort_values(ascending=not task.higher_is_better)
+        best = means.index[0]
+        best_scores = rows.loc[rows["variant"] == best, "score"].to_numpy(float)
+        tied = [best] + [v for v in means.index[1:]
+                         if welch_p(rows.loc[rows["variant"] == v, "score"].to_numpy(float), best_scores) >= ALPHA]
+        costs = rows[rows["variant"].isin(tied)].groupby("variant").agg(
+            seconds_per_epoch=("seconds_per_epoch", "mean"), parameters=("parameters", "first"))
+        fastest, smallest = costs["seconds_per_epoch"].idxmin(), costs["parameters"].idxmin()
+        out.append({
+            "task": label, "metric": task.metric, "best": best, "best_mean": means[best],
+            "seeds": int(rows["seed"].nunique()), "as_good": tied,
+            "fastest": fastest, "fastest_seconds_per_epoch": costs.loc[fastest, "seconds_per_epoch"],
+            "smallest": smallest, "smallest_parameters": int(costs.loc[smallest, "parameters"]),
+        })
+    return pd.DataFrame(out)

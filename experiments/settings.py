@@ -1,0 +1,257 @@
+"""Model and training settings: defaults, allowed values, coercion and checks, in one place.
+
+A grid, a search space or `--set` changes a setting by its name (`model.units`,
+`train.learning_rate`); every value is coerced to the setting's type and checked here, with the
+valid range in the message, before anything trains.
+
+    >>> from experiments.settings import check_setting, defaults
+    >>> defaults("model")["units"]
+    128
+    >>> check_setting("train.learning_rate", "3e-4")
+    0.0003
+
+A setting added after results were first stored is declared with `added_later=True`: a run at
+its default keeps the key it had before the setting existed, so stored runs are not trained
+again (a test fails when a new setting forgets it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from zoo.layers import IMPLEMENTATIONS
+
+__all__ = ["Setting", "SETTINGS", "OPTIMIZERS", "RunSpec", "coerce", "check_setting", "defaults", "check_seeds",
+           "settings_help"]
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
+SECTIONS = ("model", "train")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `section.name`, its default and what values it allows.
+
+    `low`/`high` bound numbers (inclusive unless `low_open`/`high_open`); `choices` lists the
+    valid values of a string setting; `added_later` marks a setting that did not exist when
+    results were first stored.
+    """
+
+    section: str
+    name: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple | None = None
+    added_later: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}.{self.name}"
+
+    def valid_text(self) -> str:
+        """The valid values in words, for messages and `settings_help`."""
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[type(self.default)]
+        if self.low is not None and self.high is not None:
+            return f"{kind} in {'(' if self.low_open else '['}{_num(self.low)}, {_num(self.high)}{')' if self.high_open else ']'}"
+        if self.low is not None:
+            return f"{kind} {'>' if self.low_open else '>='} {_num(self.low)}"
+        return kind
+
+    def check(self, value):
+        """`value` coerced to this setting's type; a ValueError naming the setting, the value and
+        the valid values otherwise."""
+        value = coerce(self.key, value, self.default)
+        bad = (
+            (self.choices is not None and value not in self.choices)
+            or (self.low is not None and (value <= self.low if self.low_open else value < self.low))
+            or (self.high is not None and (value >= self.high if self.high_open else value > self.high))
+        )
+        if bad:
+            if self.low is not None and self.high is not None and self.choices is None:
+                raise ValueError(f"{self.key} must be in {self.valid_text().split(' in ', 1)[1]}, got {value!r}.")
+            raise ValueError(f"{self.key} must be {self.valid_text()}, got {value!r}.")
+        return value
+
+
+def _num(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Model: what `zoo` builds for every task's topology.
+    Setting("model", "units", 128, "state size of each recurrent level (per direction)", low=1),
+    Setting("model", "num_layers", 1, "recurrent levels stacked", low=1),
+    Setting("model", "dropout", 0.0, "dropout between stacked levels", low=0, high=1, high_open=True),
+    Setting("model", "embedding_dim", 64, "size of the token embedding (token tasks)", low=1),
+    Setting("model", "implementation", "auto", "auto: Keras' built-in layer where it has the math; zoo: the zoo cell",
+            choices=IMPLEMENTATIONS),
+    Setting("model", "recurrent_dropout", 0.0, "variational dropout of the state inside each level (one mask per "
+            "sequence)", low=0, high=1, high_open=True, added_later=True),
+    # Training.
+    Setting("train", "optimizer", "adam", "the Keras optimizer", choices=OPTIMIZERS),
+    Setting("train", "learning_rate", 1e-3, "the optimizer's learning rate", low=0, low_open=True),
+    Setting("train", "clipnorm", 1.0, "clip each gradient to this norm; 0 turns clipping off", low=0),
+    Setting("train", "batch_size", 64, "sequences per training step", low=1),
+    Setting("train", "epochs", 10, "passes over the training split at most", low=1),
+    Setting("train", "patience", 3, "epochs without a better validation loss before stopping early", low=0),
+    Setting("train", "mixed_precision", False, "compute in float16 where it is safe (mixed_float16 policy)"),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def defaults(section: str) -> dict[str, Any]:
+    """The library defaults of a section ("model" or "train")."""
+    if section not in SECTIONS:
+        raise ValueError(f"unknown settings section {section!r}; valid sections: {', '.join(SECTIONS)}.")
+    return {s.name: s.default for s in SETTINGS if s.section == section}
+
+
+def get_setting(key: str, where: str = "") -> Setting:
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    section = key.split(".", 1)[0]
+    at = f" in {where}" if where else ""
+    if section in SECTIONS:
+        names = ", ".join(sorted(s.name for s in SETTINGS if s.section == section))
+        raise ValueError(f"unknown setting {key}{at}; valid {section} settings: {names}.")
+    raise ValueError(f"unknown setting {key!r}{at}; valid sections: {', '.join(SECTIONS)}.")
+
+
+def check_setting(key: str, value, where: str = ""):
+    """`value` of setting `key` ("model.units") coerced and checked."""
+    return get_setting(key, where).check(value)
+
+
+def apply_settings(target: dict, section: str, updates: dict, where: str) -> None:
+    """Check `updates` of one section and write them into `target`; `None` keeps the value."""
+    for name, value in updates.items():
+        setting = get_setting(f"{section}.{name}", where)
+        if value is not None:
+            target[name] = setting.check(value)
+
+
+def settings_help() -> str:
+    """Every setting with its default and valid values, for the command line."""
+    lines = []
+    for s in SETTINGS:
+        lines.append(f"  {s.key:<24} default {s.default!r:<8} {s.valid_text()}: {s.help}")
+    return "\n".join(lines)
+
+
+def coerce(key: str, value, default):
+    """`value` converted to the type of `default` (bool, int, float or str), or a ValueError
+    naming `key` and the value. Numbers must be finite; NumPy numbers are accepted."""
+    kind = type(default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ValueError(f"{key} must be true or false, got {value!r}.")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ValueError(f"{key} must be an integer, got {value!r}.")
+        number = _finite_number(value)
+        if number is None or number != int(number):
+            raise ValueError(f"{key} must be an integer, got {value!r}.")
+        return int(number)
+    if kind is float:
+        number = None if isinstance(value, bool) else _finite_number(value)
+        if number is None:
+            raise ValueError(f"{key} must be a finite number, got {value!r}.")
+        return number
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{key} must be a string, got {value!r}.")
+        return value
+    return value
+
+
+def _finite_number(value) -> float | None:
+    if isinstance(value, numbers.Real):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            return None
+    return number if math.isfinite(number) else None
+
+
+def check_seeds(seeds, where: str = "") -> list[int]:
+    """Seeds as a list of distinct non-negative integers; a ValueError naming what is wrong."""
+    at = f" in {where}" if where else ""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError(f"no seeds given{at}; give one or more non-negative integers, e.g. seeds=0,1,2.")
+    out = []
+    for seed in seeds:
+        number = coerce("seeds", seed, 0)
+        if number < 0:
+            raise ValueError(f"seeds must be non-negative integers, got {seed!r}{at}.")
+        if number in out:
+            raise ValueError(f"seed {number} is given twice{at}; each seed is one run.")
+        out.append(number)
+    return out
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: a task at a size with parameters, a variant, a seed and the resolved settings."""
+
+    grid: str
+    task: str
+    size: str
+    params: dict
+    label: str
+    variant: str
+    seed: int
+    model: dict
+    train: dict
+
+    @property
+    def key(self) -> str:
+        """Identifies the run's configuration: the same key means the same experiment."""
+        payload = {k: v for k, v in asdict(self).items() if k not in ("grid", "label")}
+        # A setting added later is left out at its default, so results stored before it existed
+        # keep their keys (and are not trained again).
+        for section in SECTIONS:
+            payload[section] = {k: v for k, v in payload[section].items()
+                                if not (_BY_KEY[f"{section}.{k}"].added_later and _BY_KEY[f"{section}.{k}"].default == v)}
+        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "RunSpec":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+    @classmethod
+    def resolve(cls, task, variant: str, seed: int = 0, *, size: str = "default", params: dict | None = None,
+                label: str | None = None, grid: str = "", layers: list[tuple[str, dict, dict]] = ()) -> "RunSpec":
+        """A run with its settings resolved, most general first: library defaults, the task's own
+        `train` settings, then each `(where, model updates, train updates)` of `layers` (a grid,
+        its per-task overrides, `--set`). Everything is checked; `where` names the source in errors.
+        """
+        from experiments.tasks import get_task
+
+        task = get_task(task) if isinstance(task, str) else task
+        model, train = defaults("model"), defaults("train")
+        apply_settings(train, "train", task.train, f"task {task.name}")
+        for where, model_updates, train_updates in layers:
+            apply_settings(model, "model", model_updates, where)
+            apply_settings(train, "train", train_updates, where)
+        resolved_params = task.resolve(size, params)
+        return cls(grid, task.name, size, resolved_params, label or task.name, variant, int(seed), model, train)

@@ -41,13 +41,15 @@ test-jax: $(STAMP) ## run the backend-sensitive tests (tests marked `backend`) o
 list: $(STAMP) ## list the registered variants with parameter counts
 	$(PY) -m zoo list
 
-run: experiments report ## train the default comparison (GRID=quick) on this machine, then write its report
+run: $(STAMP) ## train the default comparison (GRID=quick) on this machine, then write its report (ARGS go to both)
+	@status=0; $(PY) -m experiments run --grid $(GRID) --workers $(WORKERS) $(ARGS) || status=$$?; \
+	$(PY) -m experiments report --grid $(GRID) $(ARGS) || exit $$?; exit $$status
 
 experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N parallel workers; ARGS='--set train.epochs=3')
 	$(PY) -m experiments run --grid $(GRID) --workers $(WORKERS) $(ARGS)
 
-report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing
-	$(PY) -m experiments report --grid $(GRID)
+report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing (ARGS='--set ...')
+	$(PY) -m experiments report --grid $(GRID) $(ARGS)
 
 bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
 	$(PY) -m zoo.bench $(ARGS)

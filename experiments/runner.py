@@ -11,19 +11,21 @@ CSV, log, record JSON) to `results/<grid>/<task>/<variant>/seed<k>-<key>/`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 
 from experiments.grids import expand, file_name
 from experiments.settings import RunSpec
-from experiments.store import Store, default_results_dir, default_storage_url, mask_url
+from experiments.store import Store, check_writable, default_results_dir, default_storage_url, mask_url
 from experiments.tasks import get_task
 
 
@@ -118,12 +120,17 @@ class Progress:
 
 
 def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict, worker: str,
-                progress: Progress) -> dict:
-    """Claim and train runs until none is left. Returns counts by status."""
+                progress: Progress, stop=lambda: None) -> dict:
+    """Claim and train runs until none is left, or `stop()` names a reason to stop (then
+    `Interrupted` is raised once the current run is recorded). Returns counts by status."""
+    from experiments.train import Interrupted, train_run
+
     by_key = {run.key: run for run in runs}
     counts: dict[str, int] = {}
     prefix = f"[{worker}] " if worker else ""
     while True:
+        if stop():
+            raise Interrupted(stop())
         claim = store.claim(set(by_key))
         if claim is None:
             return counts
@@ -138,11 +145,9 @@ def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict,
             with store.heartbeat(claim), open(run_dir / "run.log", "w") as log:
                 print(f"run {run.key}: {json.dumps(run.to_json())}\nenvironment: {json.dumps(env)}", file=log, flush=True)
                 try:
-                    from experiments.train import train_run
-
-                    record = train_run(run, run_dir=run_dir, log=log)
-                except KeyboardInterrupt:
-                    record = {"status": "interrupted", "error": "interrupted by the user (Ctrl-C)"}
+                    record = train_run(run, run_dir=run_dir, log=log, stop=stop)
+                except KeyboardInterrupt as interruption:
+                    record = {"status": "interrupted", "error": str(interruption) or "interrupted by the user (Ctrl-C)"}
                     raise
                 except Exception as error:  # noqa: BLE001 - recorded, and the grid goes on
                     record = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
@@ -151,41 +156,105 @@ def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict,
             record.update(environment=env, run_dir=str(run_dir), wall_seconds=time.time() - started)
             (run_dir / "record.json").write_text(json.dumps(record, indent=1, default=str))
             value = record.get("test", {}).get(task.metric) if record.get("status") == "finished" else None
-            store.finish(claim, record, value)
+            if not store.finish(claim, record, value):
+                print(f"{prefix}note: this run was taken over by another worker meanwhile (no heartbeat); "
+                      f"its record stays in {run_dir / 'record.json'}", flush=True)
         counts[record["status"]] = counts.get(record["status"], 0) + 1
         progress.durations.append(time.time() - started)
         print(f"{prefix}done   {run.label} | {run.variant} | seed {run.seed}: {_summary(task, record)}", flush=True)
         print(f"{prefix}{progress.line()}", flush=True)
 
 
+class Stop:
+    """What Ctrl-C and SIGTERM do: ask the current run to stop after its current training step
+    (a signal raised inside the backend's code would corrupt the run); the run is then recorded
+    as interrupted. A second Ctrl-C stops at once. Workers get the request forwarded."""
+
+    def __init__(self):
+        self.reason: str | None = None
+        self.children: list[subprocess.Popen] = []
+
+    def __call__(self) -> str | None:
+        return self.reason
+
+    def handle(self, signum, frame):
+        if self.reason is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt("stopped at once (Ctrl-C twice)")
+        self.reason = "interrupted by the user (Ctrl-C)" if signum == signal.SIGINT else \
+            f"stopped by {signal.Signals(signum).name}"
+        for child in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGINT)
+        print(f"\n{self.reason}: stopping after the current training step (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)
+
+    def install(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self.handle)
+
+
+def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the worker gets SIGTERM when the main process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the watchdog thread of the worker notices
+
+
+def _watch_parent(parent: int):
+    """A worker whose main process is gone stops (SIGTERM to itself), where PDEATHSIG is not available."""
+    def watch():
+        while True:
+            time.sleep(2)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _exit_description(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+
+
 def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, workers: int = 1,
         worker_id: str | None = None) -> int:
-    """The `run` command. Returns the process exit code."""
-    if not isinstance(workers, int) or workers < 1:
+    """The `run` command. Returns the process exit code: 0 when every run of the grid is done,
+    1 when a run failed or a worker died, 130 when interrupted."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {workers!r}.")
     runs = expand(grid, overrides, only)  # every check, before anything trains
     if not runs:
         raise ValueError(f"grid {grid!r} with these filters has no runs.")
-    results_dir = Path(results_dir) if results_dir else default_results_dir()
+    results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(), "run artifacts")
     storage = storage or default_storage_url(results_dir)
     store = Store(storage)
     store.open_grid(grid, {r.label: get_task(r.task).higher_is_better for r in runs})
 
+    stop = Stop()
+    stop.install()
+    is_main = worker_id is None
+    if not is_main:
+        _watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
     mixed = any(r.train["mixed_precision"] for r in runs)
     device = setup_device(mixed)
     env = environment(device)
-    is_main = worker_id is None
     if is_main:
         counts = store.sync(runs)
         print(f"grid {grid}: {len(runs)} runs ({counts['done']} done, {counts['running']} running elsewhere, "
               f"{counts['enqueued'] + counts['queued']} to train) | backend {env['backend']} | device {device} "
               f"| store {mask_url(storage)}", flush=True)
+        for spec in counts["released"]:
+            print(f"  taken over: {spec.get('label')} | {spec.get('variant')} | seed {spec.get('seed')} "
+                  "(its worker died; marked interrupted, trained again)", flush=True)
         if counts["enqueued"] + counts["queued"] == 0:
             print("nothing to train: every run of this grid is done or running in another worker.", flush=True)
             return 0
 
-    children = []
+    children: dict[str, subprocess.Popen] = {}
     if is_main and workers > 1:
+        gpus = _visible_gpus()
         for i in range(1, workers):
             cmd = [sys.executable, "-m", "experiments", "run", "--grid", grid, "--storage", storage,
                    "--results", str(results_dir), "--worker-id", f"w{i + 1}"]
@@ -193,32 +262,48 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
                 cmd += ["--set", item]
             if only:
                 cmd += ["--only", only]
-            env_vars = dict(os.environ)
-            gpus = _visible_gpus()
+            env_vars = {**os.environ, "RNNZOO_PARENT_PID": str(os.getpid())}
             if gpus:  # one worker per GPU
                 env_vars["CUDA_VISIBLE_DEVICES"] = gpus[i % len(gpus)]
-            children.append(subprocess.Popen(cmd, env=env_vars))
+            # A session of its own: a terminal's Ctrl-C reaches the main process only, which
+            # forwards one SIGINT, so no worker is cut short twice while it writes its record.
+            children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True,
+                                                     preexec_fn=_die_with_parent)
+            stop.children.append(children[f"w{i + 1}"])
         print(f"started {workers} workers", flush=True)
 
     progress = Progress(store, {r.key for r in runs}, workers)
     name = worker_id or ("w1" if workers > 1 else "")
+    failed = status = 0
     try:
-        counts = worker_loop(store, runs, results_dir, env, name, progress)
-    except KeyboardInterrupt:
-        print("\ninterrupted: the current run is marked interrupted; run the same command again to resume.",
-              file=sys.stderr, flush=True)
-        for child in children:
-            child.send_signal(signal.SIGINT)
-        for child in children:
+        while True:
+            counts = worker_loop(store, runs, results_dir, env, name, progress, stop)
+            failed += counts.get("failed", 0)
+            for child_name, child in children.items():
+                code = child.wait()
+                if code != 0:
+                    status = 1
+                    print(f"[{child_name}] worker {_exit_description(code)}", file=sys.stderr, flush=True)
+            children = {}
+            # A dead worker's run is released and trained here, so that no run is lost.
+            if not (is_main and store.sync(runs)["released"]):
+                break
+            print("training the runs of dead workers here", flush=True)
+    except KeyboardInterrupt as interruption:
+        print(f"{interruption or 'interrupted'}: the current run is marked interrupted; run the same command "
+              "again to resume.", file=sys.stderr, flush=True)
+        if stop() is None:  # not yet forwarded by the signal handler
+            for child in children.values():
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGINT)
+        for child in children.values():
             child.wait()
         return 130
-    status = 0
-    for child in children:
-        status = max(status, child.wait())
-    if is_main and children:
+    if is_main and workers > 1:
         print(progress.line(), flush=True)
-    if counts.get("failed"):
-        print(f"{counts['failed']} run(s) failed; their errors are in the report and in each run's run.log. "
+    if failed:
+        status = 1
+        print(f"{failed} run(s) failed; their errors are in the report and in each run's run.log. "
               "Run the same command again to retry them.", file=sys.stderr)
     return status
 

@@ -40,7 +40,7 @@ import sqlalchemy
 from optuna.storages._rdb import models as _models
 from optuna.trial import TrialState
 
-__all__ = ["Store", "StoreError", "Claim", "default_results_dir", "default_storage_url", "mask_url"]
+__all__ = ["Store", "StoreError", "Claim", "default_results_dir", "default_storage_url", "mask_url", "check_writable"]
 
 HEARTBEAT_SECONDS = 20
 GRACE_SECONDS = 120
@@ -79,6 +79,19 @@ def default_storage_url(results_dir: Path | None = None) -> str:
     return f"sqlite:///{(results_dir or default_results_dir()) / 'store.db'}"
 
 
+def check_writable(folder: Path, what: str) -> Path:
+    """`folder` made if needed and written to once; a ValueError naming it otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"cannot write {what} to {folder}: {error.strerror or error}; "
+                         "give a folder you can write to") from None
+    return folder
+
+
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ***, for messages and reports."""
     return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", str(url))
@@ -110,7 +123,7 @@ class Store:
         self._sqlite_path: Path | None = None
         self._studies: dict[str, int] = {}  # "grid/label" -> study id
         engine_kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite:///"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":  # a file: locks and checks apply
             self._sqlite_path = Path(url[len("sqlite:///"):])
             if not create and not self._sqlite_path.is_file():
                 raise StoreError(f"no results store at {self._sqlite_path}; check the path, or run a grid first")
@@ -134,9 +147,11 @@ class Store:
                 raise StoreError(f"cannot open the results store {mask_url(url)!r}: its schema could not be created")
 
     def _describe(self, error: Exception) -> str:
+        if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__ is not None:
+            error = error.__cause__  # Optuna's wrapper guesses "exceeding max length"; the cause says what happened
         text = f"{type(error).__name__}: {error}".replace(self.url, mask_url(self.url))
         text = mask_url(text)
-        if self._sqlite_path is not None and isinstance(error, sqlalchemy.exc.DatabaseError):
+        if self._sqlite_path is not None and isinstance(error, (sqlalchemy.exc.DatabaseError, json.JSONDecodeError)):
             return (f"the results store {self._sqlite_path} is damaged or not an SQLite file "
                     f"({text.splitlines()[0][:200]}); move it away (or restore a copy) and run again")
         return f"cannot open the results store {mask_url(self.url)!r}: {text.splitlines()[0][:300]}"
@@ -146,7 +161,7 @@ class Store:
         """Database errors (and records that do not parse) become a `StoreError` naming the store."""
         try:
             yield
-        except (sqlalchemy.exc.DatabaseError, json.JSONDecodeError) as error:
+        except (sqlalchemy.exc.DatabaseError, optuna.exceptions.StorageInternalError, json.JSONDecodeError) as error:
             raise StoreError(self._describe(error)) from None
 
     @contextlib.contextmanager

@@ -21,6 +21,10 @@ from experiments.tasks import Dataset, Task, get_task
 from experiments.topologies import get_topology
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped on request (Ctrl-C, SIGTERM) after a training step; it is recorded as interrupted."""
+
+
 def build_model(task: Task, variant: str, info: dict, model: dict):
     """The zoo model of `variant` for the task's topology, with the run's model settings."""
     return get_topology(task.topology).build(variant, info, model)
@@ -62,12 +66,25 @@ def _finite(history: dict) -> bool:
     return all(math.isfinite(v) for values in history.values() for v in values)
 
 
-def train_run(spec: RunSpec, run_dir: Path | None = None, log=None) -> dict[str, Any]:
+def _stop_when_asked(stop):
+    """A Keras callback that ends training after the current step once `stop()` gives a reason."""
+    import keras
+
+    class StopWhenAsked(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if stop():
+                self.model.stop_training = True
+
+    return StopWhenAsked()
+
+
+def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None) -> dict[str, Any]:
     """Train the run `spec` and return its record (metrics, timings, history, status).
 
     `status` is "finished" or "diverged" (a NaN loss); exceptions propagate to the caller,
     which records them as "failed". With a `run_dir`, the best model (`model.keras`), the
-    history CSV and the topology's artifacts are written there.
+    history CSV and the topology's artifacts are written there. `stop()`, checked after every
+    training step, ends the run with `Interrupted` once it returns a reason.
 
         >>> spec = RunSpec.resolve("adding", "lstm", seed=0, size="smoke")
         >>> record = train_run(spec)  # doctest: +SKIP
@@ -89,7 +106,11 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None) -> dict[str,
     build_seconds = time.perf_counter() - start
 
     timer = _epoch_timer()
+    stop = stop or (lambda: None)
+    if stop():
+        raise Interrupted(stop())
     callbacks = [
+        _stop_when_asked(stop),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
                                       restore_best_weights=True),
@@ -106,6 +127,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None) -> dict[str,
             callbacks=callbacks, verbose=2,
         )
     train_seconds = time.perf_counter() - start
+    if stop():
+        raise Interrupted(stop())
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     diverged = not _finite(history)
 

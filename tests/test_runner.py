@@ -116,7 +116,7 @@ def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monke
 
     monkeypatch.setattr(train, "train_run", flaky)
     code = runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path)
-    assert code == 0
+    assert code == 1  # a failed run is a failed command
     trials = trials_by_key(tmp_path)
     states = {t[0].user_attrs["spec"]["variant"]: t[0] for t in trials.values()}
     assert states["lstm"].state == TrialState.COMPLETE

@@ -147,10 +147,10 @@ def token_ids(name: str, ids, vocab_size: int) -> np.ndarray:
     if array.dtype.kind not in "iu":
         if array.dtype.kind != "f" or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
             bad = array.ravel()[0] if array.dtype.kind != "f" else array[~(np.isfinite(array) & (array == np.round(array)))][0]
-            raise ValueError(f"`{name}` must hold integer token ids, got {bad!r}.")
+            raise ValueError(f"`{name}` must hold integer token ids, got {getattr(bad, 'item', lambda: bad)()!r}.")
     bad = array[(array < 0) | (array >= vocab_size)]
     if bad.size:
-        raise ValueError(f"`{name}` holds token id {bad[0]!r}, outside the vocabulary [0, {vocab_size}).")
+        raise ValueError(f"`{name}` holds token id {bad[0].item()!r}, outside the vocabulary [0, {vocab_size}).")
     return array.astype("int32")
 
 

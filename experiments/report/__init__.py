@@ -25,13 +25,15 @@ from experiments.report.load import load_results, load_runs, main_metric
 from experiments.report.render import page
 from experiments.report.sections import SECTIONS, recommendation_lines
 from experiments.report.tables import leaderboard, recommendations
-from experiments.store import Store, default_results_dir, default_storage_url
+from experiments.store import Store, check_writable, default_results_dir, default_storage_url, mask_url
 
 __all__ = ["write_report", "load_runs", "main_metric", "leaderboard", "recommendations", "default_reports_dir"]
 
 
-def default_reports_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "reports"
+def default_reports_dir(results_dir: Path | None = None) -> Path:
+    """`reports/` beside the results folder: the checkout's `reports/` for its `results/`, and
+    `<root>/reports` when `$RNNZOO_RESULTS` or `--results` is `<root>/<name>`."""
+    return (results_dir or default_results_dir()).resolve().parent / "reports"
 
 
 def write_report(grid: str, storage: str | None = None, results_dir=None, out_dir=None,
@@ -41,12 +43,12 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
     runs = expand(grid, overrides, only)  # unknown grid or setting: an error listing the valid ones
     results_dir = Path(results_dir) if results_dir else default_results_dir()
     store = Store(storage or default_storage_url(results_dir), create=False)
+    out = check_writable(Path(out_dir) if out_dir else default_reports_dir(results_dir) / grid, "the report")
     results = load_results(grid, get_grid(grid)["description"], store, runs)
-    out = Path(out_dir) if out_dir else default_reports_dir() / grid
     if results.frame.empty:
-        print(f"no runs of grid {grid!r} in the results store {store.url}; run `make experiments GRID={grid}` first.")
+        print(f"no runs of grid {grid!r} in the results store {mask_url(store.url)}; "
+              f"run `make experiments GRID={grid}` first.")
         return 1
-    out.mkdir(parents=True, exist_ok=True)
 
     markdown = []
     for section in SECTIONS:

@@ -18,8 +18,9 @@ def load_runs(store: Store, grid: str):
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
-    frame["status"] = frame.get("status", pd.Series(dtype=object)).fillna(
-        frame["state"].map({"WAITING": "queued", "RUNNING": "running"}))
+    # A trial ended outside the runner (e.g. failed by Optuna's own stale-heartbeat check) has no status.
+    frame["status"] = frame.get("status", pd.Series(dtype=object)).fillna(frame["state"].map(
+        {"WAITING": "queued", "RUNNING": "running", "FAIL": "interrupted", "COMPLETE": "finished", "PRUNED": "diverged"}))
     return frame
 
 

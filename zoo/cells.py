@@ -65,6 +65,8 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
     and adds its own arguments to `get_config`; `zoo.families` then makes it a family.
     """
 
+    has_recurrent_weights = True  # False: the state meets no weight matrix, so recurrent dropout does not apply
+
     def __init__(
         self,
         units,

@@ -31,6 +31,8 @@ import keras
 
 from zoo._names import unknown_name
 from zoo.cells import ElmanCell, GatedCell, GRUCell
+from zoo.modern_cells import IndRNNCell, LRUCell, MinGRUCell, MinLSTMCell, MUTCell
+from zoo.scan import ProjectedRNN
 
 __all__ = ["Family", "register_family", "get_family", "list_families", "kernel_flops"]
 
@@ -154,3 +156,16 @@ register_family(Family(
     "gru", GRUCell, "gated recurrent unit, reset gate before or after the recurrent matmul",
     builtin="GRU",  # keras.layers.GRU takes reset_after itself: every GRU cell has a built-in twin
 ))
+
+# The cells after the LSTM and GRU. Those whose input enters through one matmul and whose
+# recurrence is element-wise run on `ProjectedRNN`: the projection of every step in one matmul,
+# then only element-wise work over time (a parallel scan on a GPU for the linear ones).
+register_family(Family("mingru", MinGRUCell, "minimal GRU: gates from the input only, linear recurrence",
+                       layer=ProjectedRNN))
+register_family(Family("minlstm", MinLSTMCell, "minimal LSTM: gates from the input only, linear recurrence",
+                       layer=ProjectedRNN))
+register_family(Family("indrnn", IndRNNCell, "independently recurrent units: element-wise recurrent weights",
+                       layer=ProjectedRNN))
+register_family(Family("lru", LRUCell, "linear recurrent unit: complex diagonal linear recurrence, linear read-out",
+                       layer=ProjectedRNN))
+register_family(Family("mut", MUTCell, "the three architectures found by Jozefowicz et al.'s search"))

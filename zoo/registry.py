@@ -2,7 +2,7 @@
 
     >>> import zoo
     >>> zoo.list_variants("*lstm*")
-    ['bi-lstm', 'lstm']
+    ['bi-lstm', 'bi-minlstm', 'lstm', 'minlstm']
     >>> zoo.get_variant("cifg").citation
     'Greff et al. 2015, LSTM: A Search Space Odyssey'
 """
@@ -39,6 +39,7 @@ class Variant:
         bidirectional: run in both directions (`keras.layers.Bidirectional`).
         base: for a bidirectional variant, the name of the one-directional variant.
         tags: free labels used by grids and `list_variants(tag=...)`, e.g. `"core"`, `"greff"`.
+        advice: when the variant is worth trying, in a sentence.
     """
 
     name: str
@@ -50,6 +51,7 @@ class Variant:
     bidirectional: bool = False
     base: str | None = None
     tags: tuple[str, ...] = ()
+    advice: str = ""
 
     @property
     def family_entry(self) -> Family:
@@ -160,7 +162,8 @@ _PEEP_EQ = (
 )
 
 
-def _greff(name, description, equations, tags=("greff",), **options):
+def _greff(name, description, equations, tags=("greff",), advice="studying what each part of the LSTM does "
+           "(Greff et al.'s ablations)", **options):
     """A Greff et al. 2015 ablation: the peephole LSTM with one thing changed."""
     return Variant(
         name=name,
@@ -170,6 +173,7 @@ def _greff(name, description, equations, tags=("greff",), **options):
         equations=equations,
         cell_options={"peepholes": True, **options},
         tags=tags,
+        advice=advice,
     )
 
 
@@ -182,6 +186,7 @@ for _variant, _aliases in [
             "Elman 1990, Finding Structure in Time",
             "h = tanh(W x + U h' + b)",
             tags=("core",),
+            advice="a baseline: short dependencies only; the cheapest step",
         ),
         ("elman", "simple-rnn", "simplernn", "rnn"),
     ),
@@ -193,6 +198,7 @@ for _variant, _aliases in [
             "Hochreiter & Schmidhuber 1997; Gers et al. 2000; Jozefowicz et al. 2015",
             _LSTM_EQ,
             tags=("core", "greff"),
+            advice="the default; long dependencies; cuDNN on a GPU",
         ),
         ("np",),
     ),
@@ -205,6 +211,7 @@ for _variant, _aliases in [
             _PEEP_EQ,
             cell_options={"peepholes": True},
             tags=("core", "greff"),
+            advice="precise timing (Gers & Schmidhuber); Greff et al.'s reference LSTM",
         ),
         ("peephole-lstm", "v"),
     ),
@@ -216,6 +223,7 @@ for _variant, _aliases in [
             "c = f*c' + i*z; o = sig(W_o x + R_o h' + p_o*c + b_o); h = o*tanh(c)",
             coupled=True,
             tags=("core", "greff"),
+            advice="LSTM quality with a quarter fewer weights (Greff et al.: not worse)",
         ),
         (),
     ),
@@ -259,6 +267,7 @@ for _variant, _aliases in [
             "n = tanh(W_h x + b_h + r*(U_h h' + b'_h)); h = z*h' + (1-z)*n",
             cell_options={"reset_after": True},
             tags=("core",),
+            advice="LSTM quality with three quarters of the weights; cuDNN on a GPU",
         ),
         (),
     ),
@@ -271,11 +280,63 @@ for _variant, _aliases in [
             "z = sig(W_z x + U_z h' + b_z); r = sig(W_r x + U_r h' + b_r); "
             "n = tanh(W_h x + U_h (r*h') + b_h); h = z*h' + (1-z)*n",
             cell_options={"reset_after": False},
+            advice="reproducing papers that use Cho et al.'s form",
         ),
         ("gru-v1", "gru-reset-before"),
     ),
 ]:
     register_variant(_variant, aliases=_aliases)
+
+# --- the cells after the LSTM and GRU ------------------------------------------------------------
+
+_MUT = "Jozefowicz et al. 2015, An Empirical Exploration of Recurrent Network Architectures"
+_MUT_H = "h = tanh(W_hh (r*h') + {x}) * z + h' * (1 - z)"
+for _variant in [
+    Variant("irnn", "elman", "Elman RNN with ReLU and identity-initialised recurrence (W ~ N(0, 0.001))",
+            "Le, Jaitly & Hinton 2015, A Simple Way to Initialize Recurrent Networks of Rectified Linear Units",
+            "h = relu(W x + U h' + b), U = I and b = 0 at the start",
+            cell_options={"activation": "relu", "recurrent_initializer": "identity",
+                          "kernel_initializer": {"class_name": "RandomNormal", "config": {"stddev": 0.001}}},
+            tags=("modern",),
+            advice="long dependencies with a plain RNN; the paper trains it with SGD, learning rate 1e-2 to 1e-8 "
+                   "and gradient clipping at 1"),
+    Variant("mingru", "mingru", "minimal GRU: gates from x_t only, h = (1-z)*h' + z*h~, linear in h",
+            "Feng et al. 2024, Were RNNs All We Needed?",
+            "z = sig(W_z x + b_z); h~ = W_h x + b_h; h = (1 - z)*h' + z*h~",
+            tags=("modern",),
+            advice="long sequences on a budget: no matmul in the loop, a parallel scan on a GPU"),
+    Variant("minlstm", "minlstm", "minimal LSTM: normalised gates from x_t only, linear in h",
+            "Feng et al. 2024, Were RNNs All We Needed?",
+            "f = sig(W_f x + b_f); i = sig(W_i x + b_i); h~ = W_h x + b_h; "
+            "h = f/(f+i) * h' + i/(f+i) * h~",
+            tags=("modern",),
+            advice="as mingru, with separate forget and input gates"),
+    Variant("indrnn", "indrnn", "independently recurrent units: h = relu(W x + u*h' + b), u element-wise",
+            "Li et al. 2018, Independently Recurrent Neural Network (IndRNN)",
+            "h = relu(W x + u*h' + b), |u| <= 2^(1/T) as an option (recurrent_max_abs)",
+            tags=("modern",),
+            advice="very long sequences and deep stacks: no matmul in the loop, ReLU without exploding"),
+    Variant("mut1", "mut", "MUT1: update gate from x only, tanh(x) in the candidate", _MUT,
+            "z = sig(W_xz x + b_z); r = sig(W_xr x + W_hr h' + b_r); " + _MUT_H.format(x="tanh(x) + b_h"),
+            cell_options={"architecture": "mut1"}, tags=("modern",),
+            advice="a GRU alternative that Jozefowicz et al. found as good or better on their tasks"),
+    Variant("mut2", "mut", "MUT2: x itself in the reset gate", _MUT,
+            "z = sig(W_xz x + W_hz h' + b_z); r = sig(x + W_hr h' + b_r); " + _MUT_H.format(x="W_xh x + b_h"),
+            cell_options={"architecture": "mut2"}, tags=("modern",),
+            advice="as mut1"),
+    Variant("mut3", "mut", "MUT3: the update gate sees tanh(h')", _MUT,
+            "z = sig(W_xz x + W_hz tanh(h') + b_z); r = sig(W_xr x + W_hr h' + b_r); "
+            + _MUT_H.format(x="W_xh x + b_h"),
+            cell_options={"architecture": "mut3"}, tags=("modern",),
+            advice="as mut1"),
+    Variant("lru", "lru", "linear recurrent unit: complex diagonal recurrence, stable exponential "
+            "parameterisation, normalised input, real linear read-out",
+            "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks for Long Sequences",
+            "lambda = exp(-exp(nu) + i exp(theta)); x = lambda*x' + gamma*(B u); y = Re(C x) + D u",
+            tags=("modern",),
+            advice="very long sequences, stacked with non-linear layers between (as in the paper)"),
+]:
+    register_variant(_variant)
 
 # The bidirectional LSTM is the core bidirectional variant of the zoo.
 _REGISTRY["bi-lstm"] = replace(_REGISTRY["bi-lstm"], tags=_REGISTRY["bi-lstm"].tags + ("core",))
@@ -284,14 +345,15 @@ _REGISTRY["bi-lstm"] = replace(_REGISTRY["bi-lstm"], tags=_REGISTRY["bi-lstm"].t
 def variants_markdown() -> str:
     """The variant table of the README: every one-directional variant, what it is, where it comes
     from and what runs it, then the bidirectional forms; generated from the registry."""
-    lines = ["| name | what it is | from | runs as |", "|---|---|---|---|"]
+    lines = ["| name | what it is | worth trying when | from | runs as |", "|---|---|---|---|---|"]
     for name in list(_REGISTRY):  # registration order: the classic cells first
         v = _REGISTRY[name]
         if not v.bidirectional:
             aliases = sorted(a for a, target in _ALIASES.items() if target == name)
             also = f" (also {', '.join(f'`{a}`' for a in aliases)})" if aliases else ""
-            lines.append(f"| `{name}`{also} | {v.description} | {v.citation} | {v.runs_as} |")
-    lines.append("| `bi-<name>` | every variant above in both directions, outputs merged | Schuster & Paliwal 1997 "
+            lines.append(f"| `{name}`{also} | {v.description} | {v.advice or '–'} | {v.citation} | {v.runs_as} |")
+    lines.append("| `bi-<name>` | every variant above in both directions, outputs merged | the whole sequence is "
+                 "known before the output is needed (tagging, classification) | Schuster & Paliwal 1997 "
                  "| `keras.layers.Bidirectional` |")
     return "\n".join(lines)
 

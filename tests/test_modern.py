@@ -1,0 +1,192 @@
+"""The cells after the LSTM and GRU: the fast path (projection hoisted, sequential or parallel
+scan) against the published equations, its agreement with the step-by-step form, and each
+paper's parameterisation."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from conftest import randomize_weights
+from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
+from reference import mut_step, run_sequence
+
+pytestmark = pytest.mark.backend
+
+PROJECTED = ["mingru", "minlstm", "indrnn", "lru"]
+LINEAR = ["mingru", "minlstm", "lru"]
+MASK = np.arange(STEPS)[None, :] < np.array([[6], [4], [2]])  # lengths 6, 4, 2, padded at the end
+
+
+def fast_layer(name, scan, units=UNITS, steps=STEPS, **kwargs):
+    layer = zoo.recurrent_layer(name, units, return_sequences=True, return_state=True,
+                                cell_options={"scan": scan}, **kwargs)
+    layer.build((None, steps, INPUT_DIM))
+    return layer
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("name, scan", [(n, s) for n in PROJECTED for s in ("stepwise", "sequential")]
+                         + [(n, "parallel") for n in LINEAR])
+def test_fast_path_matches_the_numpy_reference(name, scan, masked, rng):
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    layer = fast_layer(name, scan)
+    assert type(layer.levels[0]).__name__ == "ProjectedRNN"
+    randomize_weights(layer, rng)
+    mask = MASK if masked else None
+    out = layer(xs, mask=None if mask is None else keras.ops.convert_to_tensor(mask))
+    want, want_states = reference(name, layer.levels[0].cell, xs, mask)
+    np.testing.assert_allclose(np.asarray(out[0]), want, rtol=1e-4, atol=1e-5)
+    for got, expected in zip(out[1:], want_states, strict=True):
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, scan", [("mingru", "parallel"), ("indrnn", "sequential"), ("lru", "parallel")])
+def test_fast_path_reads_backwards_like_the_reference_on_the_reversed_sequence(name, scan, rng):
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    layer = fast_layer(name, scan, go_backwards=True)
+    randomize_weights(layer, rng)
+    want, _ = reference(name, layer.levels[0].cell, xs[:, ::-1], None)
+    np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
+
+
+def _outputs_and_gradients(layer, xs):
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def loss(weights, x):
+            values = [w.value for w in layer.trainable_weights]
+            for w, v in zip(layer.trainable_weights, weights):
+                w.assign(v)
+            y = layer(x)[0]
+            for w, v in zip(layer.trainable_weights, values):
+                w.assign(v)
+            return keras.ops.sum(keras.ops.sin(y)), y
+
+        weights = [w.value for w in layer.trainable_weights]
+        (_, y), grads = jax.value_and_grad(lambda w, x: loss(w, x), argnums=(0, 1), has_aux=True)(weights, xs)
+        return np.asarray(y), [np.asarray(g) for g in grads[0]] + [np.asarray(grads[1])]
+    import tensorflow as tf
+
+    x = tf.constant(xs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)[0]
+        loss = tf.reduce_sum(tf.sin(y))
+    grads = tape.gradient(loss, layer.trainable_weights + [x])
+    return y.numpy(), [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("name", LINEAR)
+def test_parallel_and_sequential_scans_agree_at_1000_steps(name, rng):
+    """Same outputs and gradients (weights and input) in float32 at T = 1000 on random weights."""
+    steps = 1000
+    xs = rng.normal(size=(2, steps, INPUT_DIM)).astype("float32")
+    sequential, parallel = fast_layer(name, "sequential", steps=steps), fast_layer(name, "parallel", steps=steps)
+    randomize_weights(sequential, rng, scale=0.3)
+    parallel.set_weights(sequential.get_weights())
+    y_seq, g_seq = _outputs_and_gradients(sequential, xs)
+    y_par, g_par = _outputs_and_gradients(parallel, xs)
+    np.testing.assert_allclose(y_par, y_seq, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g_par, g_seq, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, np.abs(b).max()))
+
+
+@pytest.mark.parametrize("name", PROJECTED)
+def test_every_step_is_run_when_the_sequence_is_longer_than_the_batch(name, rng):
+    """A time-major loop must run over time, not over the batch (Keras' TensorFlow loop, given no
+    length, takes the batch size of time-major inputs)."""
+    xs = rng.normal(size=(BATCH, 50, INPUT_DIM)).astype("float32")  # 3 sequences of 50 steps
+    layer = fast_layer(name, "sequential", steps=50)
+    randomize_weights(layer, rng, scale=0.3)
+    want, _ = reference(name, layer.levels[0].cell, xs, None)
+    last = zoo.recurrent_layer(name, UNITS, cell_options={"scan": "sequential"})  # only the last state is kept
+    last.build((None, 50, INPUT_DIM))
+    last.set_weights(layer.get_weights())
+    np.testing.assert_allclose(np.asarray(last(xs)), want[:, -1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", PROJECTED + ["mut2"])
+def test_a_stateful_layer_fed_in_two_halves_equals_one_pass(name, rng):
+    """The step-by-step state carries across batches: what generation and stateful=True rely on."""
+    xs = rng.normal(size=(2, 8, INPUT_DIM)).astype("float32")
+    whole = zoo.recurrent_layer(name, UNITS, return_sequences=True)
+    whole.build((None, 8, INPUT_DIM))
+    randomize_weights(whole, rng)
+    halves = zoo.recurrent_layer(name, UNITS, return_sequences=True, stateful=True)
+    halves.build((2, 4, INPUT_DIM))
+    halves.set_weights(whole.get_weights())
+    joined = np.concatenate([np.asarray(halves(xs[:, :4])), np.asarray(halves(xs[:, 4:]))], axis=1)
+    np.testing.assert_allclose(joined, np.asarray(whole(xs)), rtol=1e-5, atol=1e-6)
+
+
+def test_lru_starts_on_the_ring_with_the_normalisation_of_the_paper():
+    cell = zoo.make_cell("lru", 64, r_min=0.9, r_max=0.999, max_phase=math.pi / 10, seed=1)
+    cell.build((None, 3))
+    w = {v.name: np.asarray(v) for v in cell.weights}
+    modulus = np.exp(-np.exp(w["nu_log"]))
+    assert modulus.min() >= 0.9 - 1e-6 and modulus.max() <= 0.999 + 1e-6
+    assert np.ptp(modulus) > 0.05  # spread over the ring, not one value
+    phase = np.exp(w["theta_log"])
+    assert phase.min() >= 0 and phase.max() <= math.pi / 10 + 1e-6
+    np.testing.assert_allclose(np.exp(w["gamma_log"]), np.sqrt(1 - modulus ** 2), rtol=1e-4)
+    with pytest.raises(ValueError, match=r"LRU needs 0 <= r_min < r_max <= 1, got r_min=0.9, r_max=0.5"):
+        zoo.make_cell("lru", 4, r_min=0.9, r_max=0.5)
+
+
+def test_indrnn_keeps_its_recurrent_weights_within_the_bound():
+    bound = 2 ** (1 / 20)  # Li et al.: 2^(1/T) for T = 20
+    keras.utils.set_random_seed(0)
+    model = zoo.many_to_one("indrnn", 1, input_dim=2, units=16, output_activation=None,
+                            cell_options={"recurrent_max_abs": bound,
+                                          "recurrent_initializer": {"class_name": "RandomUniform",
+                                                                    "config": {"minval": -3.0, "maxval": 3.0}}})
+    u = model.get_layer("recurrent").levels[0].cell.recurrent_kernel
+    assert np.abs(np.asarray(u)).max() <= bound + 1e-6  # clipped from the start
+    model.compile(keras.optimizers.SGD(100.0), "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, 20, 2)), rng.normal(size=(32, 1)) * 100, epochs=2, verbose=0)
+    values = np.asarray(u)
+    assert np.abs(values).max() <= bound + 1e-6 and np.isclose(np.abs(values).max(), bound)  # pushed to it
+    with pytest.raises(ValueError, match=r"`recurrent_max_abs` must be a positive number or None, got recurrent_max_abs=0"):
+        zoo.make_cell("indrnn", 4, recurrent_max_abs=0)
+
+
+@pytest.mark.parametrize("kind", ["mut1", "mut2", "mut3"])
+def test_mut_with_as_many_inputs_as_units_is_the_papers_form(kind, rng):
+    """With input_dim == units the bare x of MUT1/MUT2 is x itself: no projection weights."""
+    xs = rng.normal(size=(BATCH, STEPS, UNITS)).astype("float32")
+    layer = keras.layers.RNN(zoo.make_cell(kind, UNITS), return_sequences=True)
+    layer.build((None, STEPS, UNITS))
+    randomize_weights(layer, rng)
+    cell = layer.cell
+    assert "x" not in cell.input_blocks and cell.kernel.shape[1] == len(cell.input_blocks) * UNITS
+    w = {v.name: np.asarray(v) for v in cell.weights}
+    u = UNITS
+    wx = {g: w["kernel"][:, i * u:(i + 1) * u] for i, g in enumerate(cell.input_blocks)}
+    wh = {g: w["recurrent_kernel"][:, i * u:(i + 1) * u] for i, g in enumerate(cell.recurrent_blocks)}
+    b = dict(zip("zrh", np.split(w["bias"], 3)))
+    want, _ = run_sequence(lambda x, s: (mut_step(kind, x, s[0], wx, wh, b),), xs, (np.zeros((BATCH, u)),))
+    np.testing.assert_allclose(np.asarray(layer(xs)), want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", LINEAR)
+def test_cells_without_recurrent_weights_refuse_recurrent_dropout(name):
+    with pytest.raises(ValueError, match=r"has no recurrent weights, so `recurrent_dropout` does not apply"):
+        zoo.make_cell(name, 4, recurrent_dropout=0.2)
+
+
+def test_an_unknown_scan_names_the_choices():
+    with pytest.raises(ValueError, match=r"`scan` must be one of auto, stepwise, sequential, parallel, got scan='fast'"):
+        zoo.make_cell("mingru", 4, scan="fast")
+    with pytest.raises(ValueError, match=r"IndRNNCell's recurrence is not linear, so it has no parallel scan"):
+        zoo.make_cell("indrnn", 4, scan="parallel")
+
+
+def test_auto_takes_what_measured_fastest_on_this_backend():
+    cell = zoo.make_cell("mingru", 4)
+    assert cell.loop() == {"jax": "sequential", "tensorflow": "stepwise"}[keras.backend.backend()]  # on a CPU
+    assert zoo.make_cell("mingru", 4, scan="parallel").loop() == "parallel"

@@ -1,0 +1,304 @@
+"""The fast path for cells whose input enters through one matmul and whose recurrence is element-wise.
+
+A `ProjectedCell` splits its time step in two: `project(x_t)` (the only matmul with the input)
+and `recur(p_t, state)` (element-wise in the state). `ProjectedRNN`, a `keras.layers.RNN`, then
+computes every step's projection in one matmul before the loop and runs only `recur` over time.
+A cell whose recurrence is linear, h_t = a_t * h_{t-1} + b_t (`coefficients`), can also run it as
+a parallel scan: O(log T) sequential depth instead of T, which is what a GPU wants for long
+sequences. `scan="auto"` takes the parallel form on a GPU and the sequential one on a CPU, where
+it is faster (see shared measurements in the README's Speed section).
+
+The same cell also runs one step at a time (`call`), inside `keras.layers.RNN` or for
+generation and `stateful=True`: the fast path changes the order of the work, not the math.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+# The backend's time loop (a scan on JAX, a while loop on TensorFlow), as keras.layers.RNN runs it.
+from keras.src.backend import rnn as backend_rnn
+
+from zoo.cells import ZooCell
+
+__all__ = ["ProjectedCell", "ProjectedRNN", "linear_scan", "sequential_scan", "SCANS"]
+
+SCANS = ("auto", "stepwise", "sequential", "parallel")
+
+
+def _on_gpu() -> bool:
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() in ("gpu", "cuda", "rocm", "tpu")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    return False
+
+
+def _mul(x, y):
+    """Element-wise product of numbers given as parts: (real,) or (real, imaginary)."""
+    if len(x) == 1:
+        return (x[0] * y[0],)
+    (xr, xi), (yr, yi) = x, y
+    return xr * yr - xi * yi, xr * yi + xi * yr
+
+
+def _add(x, y):
+    return tuple(p + q for p, q in zip(x, y))
+
+
+def _shift(parts, k, fills):
+    """z[:, t - k] for every part, with `fill` where t < k."""
+    return tuple(ops.concatenate([ops.full_like(z[:, :k], fill), z[:, :-k]], axis=1) for z, fill in zip(parts, fills))
+
+
+def linear_scan(a, b, h0, *, is_complex: bool = False):
+    """Every h_t of h_t = a_t * h_{t-1} + b_t (element-wise, time on axis 1), as a parallel scan.
+
+    `a`, `b`: (batch, steps, ...) arrays, or (real, imaginary) pairs when `is_complex`; `h0`: the
+    state before the first step, (batch, ...) (or a pair). On JAX this is
+    `jax.lax.associative_scan`; on other backends a doubling (Hillis-Steele) scan: log2(steps)
+    rounds of shifts and element-wise products, which needs a known number of steps but not a
+    known batch size (Keras' TensorFlow `associative_scan` fails without one inside `fit`).
+    """
+    a, b, h0 = (a, b, h0) if is_complex else ((a,), (b,), (h0,))
+    h0 = tuple(ops.expand_dims(h, 1) for h in h0)
+    first = _add(tuple(z[:, :1] for z in b), _mul(tuple(z[:, :1] for z in a), h0))  # h0 folded into step 1
+    b = tuple(ops.concatenate([f, z[:, 1:]], axis=1) for f, z in zip(first, b))
+
+    if keras.backend.backend() == "jax":
+        def combine(earlier, later):  # (a1, b1) then (a2, b2): h -> a2 (a1 h + b1) + b2
+            (a1, b1), (a2, b2) = earlier, later
+            return _mul(a2, a1), _add(_mul(a2, b1), b2)
+
+        out = ops.associative_scan(combine, (a, b), axis=1)[1]
+    else:
+        steps = a[0].shape[1]
+        if steps is None:
+            raise ValueError("the parallel scan needs a known number of steps; use scan='sequential'")
+        identity_a, zero = (1.0, 0.0)[: len(a)], (0.0, 0.0)[: len(a)]
+        k = 1
+        while k < steps:
+            a_prev, b_prev = _shift(a, k, identity_a), _shift(b, k, zero)
+            b = _add(_mul(a, b_prev), b)
+            a = _mul(a, a_prev)
+            k *= 2
+        out = b
+    return tuple(out) if is_complex else out[0]
+
+
+def sequential_scan(update, inputs, h0, mask=None, *, return_all=True):
+    """h_t = update(x_t, h_{t-1}) over time-major `inputs`, a tuple of (time, batch, ...) arrays
+    (`x_t` is the tuple of their step t), from `h0`; a masked step (mask (time, batch) False)
+    keeps h. Returns every h_t (time, batch, ...), or only the last one as (1, batch, ...) with
+    `return_all=False`.
+
+    On JAX a `lax.scan` that carries only h (Keras' loop stacks every step's output even when
+    only the last is kept). Elsewhere Keras' own time loop (a while loop on TensorFlow), with
+    the inputs packed into one tensor: each loop input costs a read per step there.
+    """
+    inputs = tuple(inputs)
+    if keras.backend.backend() == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def body(h, xs):
+            x_t, keep = xs
+            new = update(x_t, h)
+            if keep is not None:
+                new = jnp.where(keep[:, None], new, h)
+            return new, (new if return_all else None)
+
+        last, every = jax.lax.scan(body, h0, (inputs, mask))
+        return every if return_all else last[None]
+
+    sizes = [int(x.shape[-1]) for x in inputs]
+    cuts = [sum(sizes[:i + 1]) for i in range(len(sizes) - 1)]
+    packed = inputs[0] if len(inputs) == 1 else ops.concatenate(inputs, axis=-1)
+
+    def step(x_t, states):
+        h = update(tuple(ops.split(x_t, cuts, axis=-1)) if cuts else (x_t,), states[0])
+        return h, [h]
+
+    # The number of steps is given: Keras' TensorFlow loop would take inputs.shape[1], the batch
+    # size of time-major inputs, and stop early.
+    _, every, _ = backend_rnn(step, packed, [h0], mask=mask, time_major=True, input_length=packed.shape[0],
+                              return_all_outputs=return_all)
+    return every
+
+
+def _complex_update(h, a_re, a_im, b_re, b_im):
+    """h = a * h + b with h stored as [Re h | Im h]."""
+    h_re, h_im = ops.split(h, 2, axis=-1)
+    return ops.concatenate([a_re * h_re - a_im * h_im + b_re, a_re * h_im + a_im * h_re + b_im], axis=-1)
+
+
+class ProjectedCell(ZooCell):
+    """A cell whose step is `recur(project(x_t), state)`: one matmul with the input, then work
+    that is element-wise in the state (a subclass defines both, and `coefficients` if linear).
+
+    `scan`: how `ProjectedRNN` runs the cell over time:
+
+    - "stepwise": one step at a time with the projection inside the loop, as `keras.layers.RNN`;
+    - "sequential": the projection of every step in one matmul before the loop, then only the
+      element-wise recurrence over time;
+    - "parallel" (linear cells): that recurrence as a parallel scan, log2(T) deep;
+    - "auto" (default): what measured fastest: parallel (linear cells) or sequential on a GPU;
+      sequential with JAX on a CPU; stepwise with TensorFlow on a CPU, whose while loop pays
+      more for carrying a wide projected sequence and its gradient than for a small matmul
+      per step.
+    """
+
+    linear = False  # h_t = a_t * h_{t-1} + b_t, with (a_t, b_t) = coefficients(p_t)
+    is_complex = False  # the state is (real, imaginary) halves and the coefficients are complex
+    readout_uses_input = False  # the output depends on the step's input too, not on the state alone
+    output_is_state = True  # the output is h itself; otherwise the states are [output, h]
+
+    def __init__(self, units, scan="auto", **kwargs):
+        super().__init__(units, **kwargs)
+        if scan not in SCANS:
+            raise ValueError(f"`scan` must be one of {', '.join(SCANS)}, got scan={scan!r}.")
+        if scan == "parallel" and not self.linear:
+            raise ValueError(f"{type(self).__name__}'s recurrence is not linear, so it has no parallel scan; "
+                             f"`scan` must be one of auto, stepwise, sequential, got scan={scan!r}.")
+        self.scan = scan
+
+    def _no_recurrent_dropout(self):
+        self.has_recurrent_weights = False
+        if self.recurrent_dropout:
+            raise ValueError(f"{type(self).__name__} has no recurrent weights, so `recurrent_dropout` does not "
+                             f"apply; got recurrent_dropout={self.recurrent_dropout}. Use `dropout` (of x_t).")
+
+    def project(self, inputs):
+        """The input's part of a step: (..., input_dim) -> (..., projection size)."""
+        raise NotImplementedError
+
+    def recur(self, projected, h, training=False):
+        """One step given the projected input and the recurrent state h: returns (output, new h)."""
+        raise NotImplementedError
+
+    def coefficients(self, projected):
+        """For a linear cell: (a, b) of h_t = a_t * h_{t-1} + b_t, shaped like the state
+        ((real, imaginary) pairs for a complex cell), for one step or all steps at once."""
+        raise NotImplementedError
+
+    def step_function(self, h0, training=False):
+        """`f(p_t, h) -> new h`, the loop body of a non-linear cell whose state starts at `h0`.
+        What does not change from step to step (weights, masks) is read here, once."""
+        return lambda projected, h: self.recur(projected, h, training=training)[1]
+
+    def readout(self, states, projected):
+        """The output from the state (and the projected input), for every step at once."""
+        return states
+
+    def call(self, inputs, states, training=False):
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        output, h = self.recur(self.project(inputs), states[-1], training=training)
+        # The state is [h], or [output, h] when the output is not h (Keras' loops take the
+        # first state for the previous output at a masked step).
+        return output, [h] if self.output_is_state else [output, h]
+
+    def get_config(self):
+        return {**super().get_config(), "scan": self.scan}
+
+    def loop(self) -> str:
+        """The form `ProjectedRNN` runs: "stepwise", "sequential" or "parallel" (see `scan`)."""
+        if self.scan != "auto":
+            return self.scan
+        if _on_gpu():
+            return "parallel" if self.linear else "sequential"
+        return "sequential" if keras.backend.backend() == "jax" else "stepwise"
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ProjectedRNN(keras.layers.RNN):
+    """`keras.layers.RNN` for a `ProjectedCell`: the input projection of every step in one matmul
+    before the loop, then only the element-wise recurrence over time (or a parallel scan)."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        loop = cell.loop()
+        if loop == "stepwise":
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        if training and cell.dropout > 0:  # the cell's mask for this sequence, at every step
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        if self.go_backwards:
+            sequences = ops.flip(sequences, axis=1)
+            mask = None if mask is None else ops.flip(mask, axis=1)
+        if loop == "parallel":
+            projected = cell.project(sequences)
+            states_seq = self._parallel(projected, initial_state, mask)
+            return self._read_out(states_seq, projected, mask, time_axis=1)
+        # The loop runs over time-major arrays: projecting the (narrow) input after moving time
+        # first saves moving the (wider) projection and its gradient.
+        projected = cell.project(ops.transpose(sequences, (1, 0, 2)))
+        mask = None if mask is None else ops.transpose(mask, (1, 0))
+        # Without return_sequences only the last state is kept (unless a masked last step would
+        # need the output carried from before it).
+        last_only = not self.return_sequences and not (mask is not None and cell.readout_uses_input)
+        inputs, update = self._loop(projected, initial_state[-1], training)
+        states_seq = sequential_scan(update, inputs, initial_state[-1], mask, return_all=not last_only)
+        if last_only:
+            last_state = states_seq[-1]
+            last_output = cell.readout(last_state, projected[-1])
+            return last_output, ops.expand_dims(last_output, 1), self._final_states(last_output, last_state)
+        return self._read_out(states_seq, projected, mask, time_axis=0)
+
+    def _loop(self, projected, h0, training):
+        """What the time loop reads at each step (a tuple of arrays), and its body
+        `update(x_t, h) -> new h`.
+
+        Everything that does not need h_{t-1} is done before the loop, for all steps at once:
+        for a linear cell the loop reads its coefficients, and a coefficient that is the same at
+        every step (the LRU's lambda) stays out of it. The loop body is then h = a_t * h + b_t."""
+        cell = self.cell
+        if not cell.linear:
+            recur = cell.step_function(h0, training)
+            return (projected,), lambda x_t, h: recur(x_t[0], h)
+        a, b = cell.coefficients(projected)
+        if not cell.is_complex:
+            return (a, b), lambda x_t, h: x_t[0] * h + x_t[1]
+        if len(a[0].shape) < len(projected.shape):  # the same at every step
+            return b, lambda x_t, h: _complex_update(h, *a, *x_t)
+        return (*a, *b), lambda x_t, h: _complex_update(h, *x_t)
+
+    def _read_out(self, states_seq, projected, mask, time_axis):
+        """(last output, outputs (batch, time, units), final states) from the states of every step."""
+        cell = self.cell
+        outputs = cell.readout(states_seq, projected)
+        if time_axis == 0:
+            outputs = ops.transpose(outputs, (1, 0, 2))
+            states_seq = ops.transpose(states_seq, (1, 0, 2))
+            mask = None if mask is None else ops.transpose(mask, (1, 0))
+        if mask is not None and cell.readout_uses_input:  # a masked step repeats the last output (zeros before any)
+            keep = ops.cast(ops.expand_dims(mask, -1), outputs.dtype)
+            outputs = linear_scan(1.0 - keep + ops.zeros_like(outputs), keep * outputs, ops.zeros_like(outputs[:, 0]))
+        return outputs[:, -1], outputs, self._final_states(outputs[:, -1], states_seq[:, -1])
+
+    def _final_states(self, last_output, last_state):
+        return [last_state] if self.cell.output_is_state else [last_output, last_state]
+
+    def _parallel(self, projected, initial_state, mask):
+        cell = self.cell
+        a, b = cell.coefficients(projected)
+        zeros = ops.zeros_like(b[0] if cell.is_complex else b)
+        a = tuple(zeros + part for part in a) if cell.is_complex else zeros + a  # a coefficient constant in time
+        if mask is not None:  # a masked step keeps the state: a = 1, b = 0
+            keep = ops.cast(ops.expand_dims(mask, -1), projected.dtype)
+            if cell.is_complex:
+                a = (keep * a[0] + (1.0 - keep), keep * a[1])
+                b = (keep * b[0], keep * b[1])
+            else:
+                a, b = keep * a + (1.0 - keep), keep * b
+        h0 = initial_state[-1]
+        if cell.is_complex:
+            half = h0.shape[-1] // 2
+            re, im = linear_scan(a, b, (h0[:, :half], h0[:, half:]), is_complex=True)
+            return ops.concatenate([re, im], axis=-1)
+        return linear_scan(a, b, h0)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+import zoo
+
 from experiments.settings import RunSpec
 from experiments.tasks import Dataset, Task, get_task
 from experiments.topologies import get_topology
@@ -145,6 +147,9 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None) -
         "first_epoch_seconds": timer.times[0] if timer.times else None,
         "steps_per_second": timer.batches / sum(timer.times) if timer.times and sum(timer.times) > 0 else None,
         "history": history,
+        # What computed each recurrent layer (a built-in fused layer, a zoo cell, which loop):
+        # a silently lost fast path shows here.
+        "runs_as": {layer.name: layer.runs_as for layer in model.layers if isinstance(layer, zoo.Recurrent)},
         "baseline": task.baseline(data, spec.params),
         "train_examples": len(train),
     }

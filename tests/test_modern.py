@@ -190,3 +190,11 @@ def test_auto_takes_what_measured_fastest_on_this_backend():
     cell = zoo.make_cell("mingru", 4)
     assert cell.loop() == {"jax": "sequential", "tensorflow": "stepwise"}[keras.backend.backend()]  # on a CPU
     assert zoo.make_cell("mingru", 4, scan="parallel").loop() == "parallel"
+
+
+def test_a_layer_says_what_computes_it():
+    loop = {"jax": "sequential", "tensorflow": "stepwise"}[keras.backend.backend()]
+    assert zoo.recurrent_layer("mingru", 4).runs_as == f"ProjectedRNN(MinGRUCell, {loop})"
+    assert zoo.recurrent_layer("bi-gru", 4).runs_as == "Bidirectional(keras.layers.GRU)"
+    assert zoo.recurrent_layer("mut3", 4).runs_as == "RNN(MUTCell)"
+    assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "RNN(GatedCell)"

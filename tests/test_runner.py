@@ -50,6 +50,8 @@ def test_run_records_everything_and_a_second_run_trains_nothing(tmp_path):
                     "steps_per_second", "history", "environment"):
             assert key in attrs, key
         assert trial.value == attrs["test"][{"adding": "mse", "copy_memory": "recall_accuracy"}[attrs["spec"]["task"]]]
+        assert attrs["runs_as"] == {"recurrent": {"lstm": "keras.layers.LSTM", "cifg": "RNN(GatedCell)"}[
+            attrs["spec"]["variant"]]}  # what computed the run is on record
         assert attrs["environment"]["backend"] in ("tensorflow", "jax")
         run_dir = Path(attrs["run_dir"])
         assert {"model.keras", "history.csv", "run.log", "record.json"} <= {p.name for p in run_dir.iterdir()}

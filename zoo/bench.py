@@ -36,6 +36,10 @@ REFERENCE_SHAPE = (64, 100, 32, 128)
 DEFAULT_SHAPES = [REFERENCE_SHAPE, (64, 400, 32, 128), (64, 1000, 32, 128), (64, 100, 32, 512)]
 # Variants whose math equals a built-in layer also run through the zoo's own cell, to show its cost.
 OWN_CELL_TWINS = ("vanilla", "lstm", "gru")
+# References besides lstm: the modern cells are measured against the built-in GRU and Elman RNN.
+OTHER_REFERENCES = ("gru", "vanilla")
+# Targets of the modern cells: (variant, reference, the ratio it must beat).
+MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "vanilla", 1.0))
 
 
 def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:
@@ -170,6 +174,10 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         })
     for row in rows:
         label = row["variant"]
+        row["runs_as"] = models[label].layers[1].runs_as
+        for reference in OTHER_REFERENCES:  # the modern cells' targets are against these
+            row[f"train_vs_{reference}"] = (paired_ratio(train_times[label], train_times[reference])[0]
+                                           if reference in train_times else float("nan"))
         if "lstm" not in train_times:  # no reference timed at this shape
             row.update(dict.fromkeys(("train_vs_lstm", "train_vs_lstm_low", "train_vs_lstm_high", "infer_vs_lstm",
                                       "work_vs_lstm"), float("nan")))
@@ -189,6 +197,9 @@ def entries_for(variants):
     from zoo.registry import get_variant
 
     entries = []
+    for variant, reference, _ in MODERN_TARGETS:  # a modern cell is timed beside its reference
+        if variant in variants and reference not in variants:
+            variants = [*variants, reference]
     for name in variants:
         entries.append((name, name, "auto"))
         if name in OWN_CELL_TWINS:
@@ -221,7 +232,25 @@ def target_lines(rows) -> list[str]:
             f"over; {r['work_vs_lstm']:.1f}x the work explains it" if r["work_vs_lstm"] > r["train_vs_lstm"] / TARGET else "over")
         lines.append(f"| {r['variant']} | {r['train_vs_lstm']:.2f}x | {r['train_vs_lstm_low']:.2f}-"
                      f"{r['train_vs_lstm_high']:.2f}x | {r['work_vs_lstm']:.2f}x | {verdict} |")
-    return lines + ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers.", ""]
+    lines += ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers.", ""]
+    return lines + modern_target_lines(rows)
+
+
+def modern_target_lines(rows) -> list[str]:
+    """The modern cells' training step against their references (the GRU, the Elman RNN), per shape."""
+    timed = [(r, reference, limit) for r in rows for variant, reference, limit in MODERN_TARGETS
+             if r["variant"] == variant and r.get(f"train_vs_{reference}") == r.get(f"train_vs_{reference}")]
+    if not timed:
+        return []
+    lines = ["## Target: the modern cells against the built-in layers they replace (training step)", "",
+             "| variant | shape (batch x steps x features x units) | runs as | vs | ratio | target | verdict |",
+             "|---|---|---|---|---:|---:|---|"]
+    for r, reference, limit in timed:
+        ratio = r[f"train_vs_{reference}"]
+        shape = f"{r['batch']}x{r['steps']}x{r['input_dim']}x{r['units']}"
+        verdict = "met" if ratio < limit else "missed"
+        lines.append(f"| {r['variant']} | {shape} | {r['runs_as']} | {reference} | {ratio:.2f}x | < {limit:.2f}x | {verdict} |")
+    return lines + ["", "A ratio below 0.5x is at least 2x faster.", ""]
 
 
 def markdown(rows, env) -> str:
@@ -232,11 +261,11 @@ def markdown(rows, env) -> str:
     for shape in sorted({(r["batch"], r["steps"], r["input_dim"], r["units"]) for r in rows}, key=lambda s: (s[3], s[1])):
         batch, steps, input_dim, units = shape
         lines += [f"## batch {batch}, {steps} steps, {input_dim} features, {units} units", "",
-                  "| variant | params | train ms | vs lstm | infer ms | vs lstm | train GFLOP/s | of matmul limit | slowest/median |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| variant | runs as | params | train ms | vs lstm | infer ms | vs lstm | train GFLOP/s | of matmul limit | slowest/median |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in [r for r in rows if (r["batch"], r["steps"], r["input_dim"], r["units"]) == shape]:
             spread = f"{r['slowest_over_median']:.2f}" + (" (retraced?)" if r["slowest_over_median"] > 3 else "")
-            lines.append(f"| {r['variant']} | {r['parameters']:,} | {r['train_ms']:.1f} | {r['train_vs_lstm']:.2f}x | "
+            lines.append(f"| {r['variant']} | {r['runs_as']} | {r['parameters']:,} | {r['train_ms']:.1f} | {r['train_vs_lstm']:.2f}x | "
                          f"{r['infer_ms']:.1f} | {r['infer_vs_lstm']:.2f}x | {r['train_gflops']:.1f} | "
                          f"{100 * r['train_efficiency']:.0f}% | {spread} |")
         lines.append("")
@@ -303,9 +332,10 @@ def main(argv=None) -> int:
                         help="shapes BATCHxSTEPSxFEATURESxUNITS; every variant runs at the first, the "
                              "--long-variants at the others (default: 64x100x32x128 64x400x32x128 "
                              "64x1000x32x128 64x100x32x512)")
-    parser.add_argument("--long-variants", default="vanilla,lstm,peephole,cifg,gru",
+    parser.add_argument("--long-variants", default="vanilla,lstm,peephole,cifg,gru,mingru,minlstm,indrnn,lru",
                         help="variants also timed at the shapes other than the reference (default: the "
-                             "one-directional core variants; '*' for all, which takes much longer)")
+                             "one-directional core variants and the fast modern cells; '*' for all, which "
+                             "takes much longer)")
     parser.add_argument("--rounds", type=int, default=15,
                         help="timed rounds at the first shape, where the targets are read (median "
                              "reported); the other shapes take a third as many, at least 3")

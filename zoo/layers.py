@@ -160,6 +160,20 @@ class Recurrent(keras.layers.Layer):
                 self.dropouts.append(None)
 
     @property
+    def runs_as(self) -> str:
+        """What computes this layer, e.g. "keras.layers.LSTM" (cuDNN on a GPU), "RNN(GatedCell)",
+        or "ProjectedRNN(MinGRUCell, sequential)": the loop a projected cell takes depends on the
+        backend and device (see `zoo.scan`)."""
+        level = self.levels[0].forward_layer if self.variant.bidirectional else self.levels[0]
+        if self.uses_builtin:
+            text = f"keras.layers.{type(level).__name__}"
+        else:
+            cell = level.cell
+            loop = f", {cell.loop()}" if hasattr(cell, "loop") else ""
+            text = f"{type(level).__name__}({type(cell).__name__}{loop})"
+        return f"Bidirectional({text})" if self.variant.bidirectional else text
+
+    @property
     def output_units(self) -> int:
         """Size of the last axis of the output."""
         return self.units * (2 if self.variant.bidirectional and self.merge_mode == "concat" else 1)

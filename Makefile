@@ -7,16 +7,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GRID ?= quick
+SPACE ?= quick
 WORKERS ?= 1
 ARGS ?=
 # Quiet TensorFlow's C++ start-up logging; Python warnings still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report tasks grids bench list clean
+.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench list clean
 
 help: ## list the targets with a one-line description
-	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [WORKERS=N] [ARGS='...']"
+	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
@@ -51,6 +52,13 @@ experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N paralle
 report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing (ARGS='--set ...')
 	$(PY) -m experiments report --grid $(GRID) $(ARGS)
 
+search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quick|greff), then its report
+	@status=0; $(PY) -m experiments search --space $(SPACE) --workers $(WORKERS) $(ARGS) || status=$$?; \
+	$(PY) -m experiments report-search --space $(SPACE) $(ARGS) || exit $$?; exit $$status
+
+report-search: $(STAMP) ## write reports/search-SPACE/ from the results store; trains nothing
+	$(PY) -m experiments report-search --space $(SPACE) $(ARGS)
+
 bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
 	$(PY) -m zoo.bench $(ARGS)
 
@@ -59,6 +67,12 @@ tasks: $(STAMP) ## list the tasks with topology, metric, baseline and sizes
 
 grids: $(STAMP) ## list the experiment grids
 	$(PY) -m experiments grids
+
+spaces: $(STAMP) ## list the search spaces
+	$(PY) -m experiments spaces
+
+settings: $(STAMP) ## list every model and training setting with its default and valid values
+	$(PY) -m experiments settings
 
 clean: ## remove caches and build files (never results, data or reports)
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name '*.egg-info' \) -print -exec rm -rf {} +

@@ -50,6 +50,33 @@ def cmd_run(args) -> int:
     return run(args.grid, args.set, args.only, args.storage, args.results, args.workers, args.worker_id)
 
 
+def cmd_search(args) -> int:
+    from experiments.search import search
+
+    return search(args.space, args.set, args.only, args.storage, args.results, args.workers, args.worker_id,
+                  args.phase)
+
+
+def cmd_spaces(args) -> int:
+    from experiments.spaces import SPACES, Search
+
+    for name, space in SPACES.items():
+        plan = Search(name)
+        searched = ", ".join(f"{k} {kind}{tuple(a) if kind != 'choice' else a}" for k, (kind, a) in plan.distributions.items())
+        print(f"{name}: {space['description']}\n    {len(plan.runs) or 'adaptive'} search runs ({plan.trials} per variant and "
+              f"task, sampler {plan.sampler}, pruner {plan.pruner}) + best settings over seeds "
+              f"{','.join(map(str, plan.retrain_seeds))}\n    variants: {', '.join(plan.variants)} | tasks: "
+              f"{', '.join(e[1] for e in plan.entries)}\n    searched: {searched}")
+    return 0
+
+
+def cmd_report_search(args) -> int:
+    from experiments.report.search import write_search_report
+
+    return write_search_report(args.space, storage=args.storage, results_dir=args.results, out_dir=args.out,
+                               overrides=args.set, only=args.only)
+
+
 def cmd_report(args) -> int:
     from experiments.report import write_report
 
@@ -95,6 +122,29 @@ def main(argv=None) -> int:
     p.add_argument("--results", help="folder for run artifacts (default results/)")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("search", help="Greff's random search of each variant's settings, then the best over seeds")
+    p.add_argument("--space", default="quick", help="search space (see `spaces`); default quick")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a fixed setting, the size or a task parameter (not what the space samples)")
+    p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
+    p.add_argument("--results", help="folder for run artifacts (default results/)")
+    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+    p.add_argument("--phase", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_search)
+    sub.add_parser("spaces", help="list the search spaces").set_defaults(func=cmd_spaces)
+
+    p = sub.add_parser("report-search", help="write reports/search-<space>/ from the results store (never trains)")
+    p.add_argument("--space", default="quick")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--only")
+    p.add_argument("--storage")
+    p.add_argument("--results")
+    p.add_argument("--out", help="output folder (default reports/search-<space> beside the results folder)")
+    p.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_report_search)
 
     p = sub.add_parser("generate", help="sample text from a trained language model (e.g. write Tang poems)")
     p.add_argument("--run-dir", required=True, help="a run folder holding model.keras and vocabulary.json")

@@ -21,7 +21,9 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from experiments.grids import expand, file_name
 from experiments.settings import RunSpec
@@ -120,9 +122,11 @@ class Progress:
 
 
 def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict, worker: str,
-                progress: Progress, stop=lambda: None) -> dict:
+                progress: Progress, stop=lambda: None, pruner: str | None = None) -> dict:
     """Claim and train runs until none is left, or `stop()` names a reason to stop (then
-    `Interrupted` is raised once the current run is recorded). Returns counts by status."""
+    `Interrupted` is raised once the current run is recorded). With a `pruner` ("hyperband",
+    "median"), each epoch's validation loss goes to it and a run it stops is recorded as pruned.
+    Returns counts by status."""
     from experiments.train import Interrupted, train_run
 
     by_key = {run.key: run for run in runs}
@@ -145,7 +149,10 @@ def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict,
             with store.heartbeat(claim), open(run_dir / "run.log", "w") as log:
                 print(f"run {run.key}: {json.dumps(run.to_json())}\nenvironment: {json.dumps(env)}", file=log, flush=True)
                 try:
-                    record = train_run(run, run_dir=run_dir, log=log, stop=stop)
+                    prune = None
+                    if pruner is not None:
+                        prune = lambda epoch, loss, claim=claim: store.should_prune(claim, epoch, loss, pruner)  # noqa: E731
+                    record = train_run(run, run_dir=run_dir, log=log, stop=stop, prune=prune)
                 except KeyboardInterrupt as interruption:
                     record = {"status": "interrupted", "error": str(interruption) or "interrupted by the user (Ctrl-C)"}
                     raise
@@ -218,50 +225,97 @@ def _exit_description(code: int) -> str:
     return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
 
 
-def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, workers: int = 1,
-        worker_id: str | None = None) -> int:
-    """The `run` command. Returns the process exit code: 0 when every run of the grid is done,
-    1 when a run failed or a worker died, 130 when interrupted."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {workers!r}.")
-    runs = expand(grid, overrides, only)  # every check, before anything trains
-    if not runs:
-        raise ValueError(f"grid {grid!r} with these filters has no runs.")
-    results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(), "run artifacts")
-    storage = storage or default_storage_url(results_dir)
-    store = Store(storage)
-    store.open_grid(grid, {r.label: get_task(r.task).higher_is_better for r in runs})
+@dataclass
+class Queue:
+    """What a command trains: its runs, the study each is filed in (and its Optuna parameters),
+    and the command line that starts one more worker on the same runs."""
 
-    stop = Stop()
-    stop.install()
-    is_main = worker_id is None
-    if not is_main:
-        _watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
-    mixed = any(r.train["mixed_precision"] for r in runs)
-    device = setup_device(mixed)
-    env = environment(device)
-    if is_main:
-        counts = store.sync(runs)
-        print(f"grid {grid}: {len(runs)} runs ({counts['done']} done, {counts['running']} running elsewhere, "
-              f"{counts['enqueued'] + counts['queued']} to train) | backend {env['backend']} | device {device} "
-              f"| store {mask_url(storage)}", flush=True)
-        for spec in counts["released"]:
-            print(f"  taken over: {spec.get('label')} | {spec.get('variant')} | seed {spec.get('seed')} "
-                  "(its worker died; marked interrupted, trained again)", flush=True)
-        if counts["enqueued"] + counts["queued"] == 0:
-            print("nothing to train: every run of this grid is done or running in another worker.", flush=True)
-            return 0
+    title: str  # "grid quick", "search quick": for messages
+    runs: list[RunSpec]
+    worker_args: list[str]
+    study_of: Callable[[RunSpec], str] | None = None
+    params_of: Callable[[RunSpec], tuple[dict, dict]] | None = None
+    pruner: str | None = None
 
-    children: dict[str, subprocess.Popen] = {}
-    if is_main and workers > 1:
+
+class Session:
+    """One process of a command: its store, device, environment and signal handling."""
+
+    def __init__(self, storage, results_dir, worker_id, mixed_precision=False):
+        self.results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(),
+                                          "run artifacts")
+        self.storage = storage or default_storage_url(self.results_dir)
+        self.store = Store(self.storage)
+        self.worker_id = worker_id
+        self.stop = Stop()
+        self.stop.install()
+        if worker_id is not None:
+            _watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
+        self.device = setup_device(mixed_precision)
+        self.env = environment(self.device)
+
+    @property
+    def is_main(self) -> bool:
+        return self.worker_id is None
+
+    def train(self, queue: Queue, workers: int) -> int:
+        """Enqueue and train every run of the queue with `workers` processes; returns the exit
+        status (0 every run done, 1 a run failed or a worker died, 130 interrupted)."""
+        store, runs = self.store, queue.runs
+        if self.is_main:
+            counts = store.sync(runs, queue.study_of, queue.params_of)
+            print(f"{queue.title}: {len(runs)} runs ({counts['done']} done, {counts['running']} running elsewhere, "
+                  f"{counts['enqueued'] + counts['queued']} to train) | backend {self.env['backend']} | device "
+                  f"{self.device} | store {mask_url(self.storage)}", flush=True)
+            for spec in counts["released"]:
+                print(f"  taken over: {spec.get('label')} | {spec.get('variant')} | seed {spec.get('seed')} "
+                      "(its worker died; marked interrupted, trained again)", flush=True)
+            if counts["enqueued"] + counts["queued"] == 0:
+                print("nothing to train: every run is done or running in another worker.", flush=True)
+                return 0
+        children = self._start_workers(queue, workers) if self.is_main and workers > 1 else {}
+        progress = Progress(store, {r.key for r in runs}, workers)
+        name = self.worker_id or ("w1" if workers > 1 else "")
+        failed = status = 0
+        try:
+            while True:
+                counts = worker_loop(store, runs, self.results_dir, self.env, name, progress, self.stop,
+                                     pruner=queue.pruner)
+                failed += counts.get("failed", 0)
+                for child_name, child in children.items():
+                    code = child.wait()
+                    if code != 0:
+                        status = 1
+                        print(f"[{child_name}] worker {_exit_description(code)}", file=sys.stderr, flush=True)
+                children = {}
+                # A dead worker's run is released and trained here, so that no run is lost.
+                if not (self.is_main and store.sync(runs, queue.study_of, queue.params_of)["released"]):
+                    break
+                print("training the runs of dead workers here", flush=True)
+        except KeyboardInterrupt as interruption:
+            print(f"{interruption or 'interrupted'}: the current run is marked interrupted; run the same command "
+                  "again to resume.", file=sys.stderr, flush=True)
+            if self.stop() is None:  # not yet forwarded by the signal handler
+                for child in children.values():
+                    with contextlib.suppress(ProcessLookupError):
+                        child.send_signal(signal.SIGINT)
+            for child in children.values():
+                child.wait()
+            return 130
+        if self.is_main and workers > 1:
+            print(progress.line(), flush=True)
+        if failed:
+            status = 1
+            print(f"{failed} run(s) failed; their errors are in the report and in each run's run.log. "
+                  "Run the same command again to retry them.", file=sys.stderr)
+        return status
+
+    def _start_workers(self, queue: Queue, workers: int) -> dict[str, subprocess.Popen]:
+        children = {}
         gpus = _visible_gpus()
         for i in range(1, workers):
-            cmd = [sys.executable, "-m", "experiments", "run", "--grid", grid, "--storage", storage,
-                   "--results", str(results_dir), "--worker-id", f"w{i + 1}"]
-            for item in overrides or []:
-                cmd += ["--set", item]
-            if only:
-                cmd += ["--only", only]
+            cmd = [sys.executable, "-m", "experiments", *queue.worker_args, "--storage", self.storage,
+                   "--results", str(self.results_dir), "--worker-id", f"w{i + 1}"]
             env_vars = {**os.environ, "RNNZOO_PARENT_PID": str(os.getpid())}
             if gpus:  # one worker per GPU
                 env_vars["CUDA_VISIBLE_DEVICES"] = gpus[i % len(gpus)]
@@ -269,43 +323,30 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
             # forwards one SIGINT, so no worker is cut short twice while it writes its record.
             children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True,
                                                      preexec_fn=_die_with_parent)
-            stop.children.append(children[f"w{i + 1}"])
+            self.stop.children.append(children[f"w{i + 1}"])
         print(f"started {workers} workers", flush=True)
+        return children
 
-    progress = Progress(store, {r.key for r in runs}, workers)
-    name = worker_id or ("w1" if workers > 1 else "")
-    failed = status = 0
-    try:
-        while True:
-            counts = worker_loop(store, runs, results_dir, env, name, progress, stop)
-            failed += counts.get("failed", 0)
-            for child_name, child in children.items():
-                code = child.wait()
-                if code != 0:
-                    status = 1
-                    print(f"[{child_name}] worker {_exit_description(code)}", file=sys.stderr, flush=True)
-            children = {}
-            # A dead worker's run is released and trained here, so that no run is lost.
-            if not (is_main and store.sync(runs)["released"]):
-                break
-            print("training the runs of dead workers here", flush=True)
-    except KeyboardInterrupt as interruption:
-        print(f"{interruption or 'interrupted'}: the current run is marked interrupted; run the same command "
-              "again to resume.", file=sys.stderr, flush=True)
-        if stop() is None:  # not yet forwarded by the signal handler
-            for child in children.values():
-                with contextlib.suppress(ProcessLookupError):
-                    child.send_signal(signal.SIGINT)
-        for child in children.values():
-            child.wait()
-        return 130
-    if is_main and workers > 1:
-        print(progress.line(), flush=True)
-    if failed:
-        status = 1
-        print(f"{failed} run(s) failed; their errors are in the report and in each run's run.log. "
-              "Run the same command again to retry them.", file=sys.stderr)
-    return status
+
+def check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"--workers must be a positive integer, got {workers!r}.")
+    return workers
+
+
+def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, workers: int = 1,
+        worker_id: str | None = None) -> int:
+    """The `run` command. Returns the process exit code: 0 when every run of the grid is done,
+    1 when a run failed or a worker died, 130 when interrupted."""
+    check_workers(workers)
+    runs = expand(grid, overrides, only)  # every check, before anything trains
+    if not runs:
+        raise ValueError(f"grid {grid!r} with these filters has no runs.")
+    session = Session(storage, results_dir, worker_id, any(r.train["mixed_precision"] for r in runs))
+    session.store.open_grid(grid, {r.label: get_task(r.task).higher_is_better for r in runs})
+    args = ["run", "--grid", grid, *[a for item in overrides or [] for a in ("--set", item)],
+            *(["--only", only] if only else [])]
+    return session.train(Queue(f"grid {grid}", runs, args), workers)
 
 
 def _visible_gpus() -> list[str]:

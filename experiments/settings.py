@@ -98,6 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
             choices=IMPLEMENTATIONS),
     Setting("model", "recurrent_dropout", 0.0, "variational dropout of the state inside each level (one mask per "
             "sequence)", low=0, high=1, high_open=True, added_later=True),
+    Setting("model", "input_dropout", 0.0, "variational dropout of x_t inside each cell (one mask per sequence)",
+            low=0, high=1, high_open=True, added_later=True),
     # Training.
     Setting("train", "optimizer", "adam", "the Keras optimizer", choices=OPTIMIZERS),
     Setting("train", "learning_rate", 1e-3, "the optimizer's learning rate", low=0, low_open=True),
@@ -106,6 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("train", "epochs", 10, "passes over the training split at most", low=1),
     Setting("train", "patience", 3, "epochs without a better validation loss before stopping early", low=0),
     Setting("train", "mixed_precision", False, "compute in float16 where it is safe (mixed_float16 policy)"),
+    Setting("train", "momentum", 0.0, "momentum of sgd and rmsprop (the other optimizers ignore it)", low=0, high=1,
+            high_open=True, added_later=True),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

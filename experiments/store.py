@@ -46,8 +46,10 @@ HEARTBEAT_SECONDS = 20
 GRACE_SECONDS = 120
 HOST = socket.gethostname()
 DONE = (TrialState.COMPLETE, TrialState.PRUNED)
-STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED,
+STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED, "pruned": TrialState.PRUNED,
                 "failed": TrialState.FAIL, "interrupted": TrialState.FAIL}
+SAMPLERS = ("random", "tpe", "qmc")
+PRUNERS = ("hyperband", "median")
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 # Heartbeats are marked experimental in Optuna; they are what makes dead workers' runs resumable.
@@ -67,6 +69,7 @@ class Claim:
     label: str
     run_key: str
     spec: dict
+    study: str = ""
 
 
 def default_results_dir() -> Path:
@@ -180,16 +183,20 @@ class Store:
 
     # --- studies ------------------------------------------------------------------------------
 
-    def open_grid(self, grid: str, directions: dict[str, bool]) -> None:
-        """Make sure every task label of a grid has its study; `directions`: label -> higher is better."""
-        for label, higher in directions.items():
-            name = f"{grid}/{label}"
+    def open_studies(self, directions: dict[str, bool]) -> None:
+        """Make sure every study exists; `directions`: study name ("<grid>/<label>[/...]") ->
+        whether higher values are better."""
+        for name, higher in directions.items():
             if name in self._studies:
                 continue
             with self._guard():
                 study = optuna.create_study(storage=self.storage, study_name=name, load_if_exists=True,
                                             direction="maximize" if higher else "minimize")
             self._studies[name] = study._study_id
+
+    def open_grid(self, grid: str, directions: dict[str, bool]) -> None:
+        """The studies of a grid, one per task label; `directions`: label -> higher is better."""
+        self.open_studies({f"{grid}/{label}": higher for label, higher in directions.items()})
 
     def _grid_study_ids(self, grid: str) -> dict[str, int]:
         """label -> study id of every study of the grid in the store."""
@@ -206,10 +213,16 @@ class Store:
 
     def _transition(self, trial_id: int, before: TrialState, after: TrialState) -> bool:
         """Move a trial from `before` to `after` in one conditional UPDATE; False if it was not in `before`."""
-        column = "_datetime_start_utc" if after == TrialState.RUNNING else "_datetime_complete_utc"
+        values: dict[str, Any] = {"state": after}
+        if after == TrialState.RUNNING:
+            values["_datetime_start_utc"] = _now_utc()
+        elif after == TrialState.WAITING:  # a proposal handed to the queue
+            values["_datetime_start_utc"] = None
+        else:
+            values["_datetime_complete_utc"] = _now_utc()
         statement = (sqlalchemy.update(_models.TrialModel)
                      .where(_models.TrialModel.trial_id == trial_id, _models.TrialModel.state == before)
-                     .values({"state": after, column: _now_utc()}))
+                     .values(values))
         with self._guard(), self.storage.engine.begin() as connection:
             return connection.execute(statement).rowcount == 1
 
@@ -249,9 +262,13 @@ class Store:
         return self._set_attrs(trial_id, {"status": "interrupted", "error": reason}) and self._transition(
             trial_id, TrialState.RUNNING, TrialState.FAIL)
 
-    def sync(self, runs) -> dict[str, int]:
-        """Enqueue every run that is neither done, running nor queued. Returns counts, and in
-        "released" the specs of dead workers' runs that were marked interrupted."""
+    def sync(self, runs, study_of=None, params_of=None) -> dict[str, int]:
+        """Enqueue every run that is neither done, running nor queued, in its study
+        (`study_of(run)`, by default "<grid>/<label>"), with Optuna parameters if `params_of(run)`
+        gives (values, distributions) (e.g. the settings a search sampled, so that Optuna's
+        importance views work on them). A run whose key is done in any study of its grid is done.
+        Returns counts, and in "released" the specs of dead workers' runs marked interrupted."""
+        study_of = study_of or (lambda run: f"{run.grid}/{run.label}")
         counts: dict[str, Any] = {"done": 0, "running": 0, "queued": 0, "enqueued": 0}
         grids = {run.grid for run in runs}
         with self.lock():
@@ -269,23 +286,27 @@ class Store:
                 elif TrialState.WAITING in states:
                     counts["queued"] += 1
                 else:
-                    template = optuna.trial.create_trial(state=TrialState.WAITING,
-                                                         user_attrs={"run_key": run.key, "spec": run.to_json()})
+                    values, distributions = params_of(run) if params_of else ({}, {})
+                    template = optuna.trial.create_trial(
+                        state=TrialState.WAITING, params=values, distributions=_distributions(distributions),
+                        user_attrs={"run_key": run.key, "spec": run.to_json()})
                     with self._guard():
-                        self.storage.create_new_trial(self._studies[f"{run.grid}/{run.label}"], template_trial=template)
+                        self.storage.create_new_trial(self._studies[study_of(run)], template_trial=template)
+                    by_key[run.key] = {TrialState.WAITING}  # a run given twice is enqueued once
                     counts["enqueued"] += 1
         return counts
 
     def claim(self, keys: set[str]) -> Claim | None:
         """Take one queued run whose key is in `keys`; None when none is left. Safe with any
         number of workers: a run another worker took first is skipped."""
-        for trial in self._trials(self._studies.values(), states=(TrialState.WAITING,)):
-            key = trial.user_attrs.get("run_key")
-            if key not in keys or not self._transition(trial._trial_id, TrialState.WAITING, TrialState.RUNNING):
-                continue
-            self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
-            spec = trial.user_attrs["spec"]
-            return Claim(trial._trial_id, spec.get("label", ""), key, spec)
+        for study, study_id in self._studies.items():
+            for trial in self._trials([study_id], states=(TrialState.WAITING,)):
+                key = trial.user_attrs.get("run_key")
+                if key not in keys or not self._transition(trial._trial_id, TrialState.WAITING, TrialState.RUNNING):
+                    continue
+                self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
+                spec = trial.user_attrs["spec"]
+                return Claim(trial._trial_id, spec.get("label", ""), key, spec, study)
         return None
 
     @contextlib.contextmanager
@@ -351,16 +372,80 @@ class Store:
 
     def records(self, grid: str) -> list[dict]:
         """Every attempt at a run of the grid as a flat dict: spec, user attributes, `state`,
-        `trial_number`, `datetime_complete`; oldest first within each task."""
+        `study`, `trial_number`, `sampled` (the Optuna parameters) and their `distributions`,
+        `intermediate` values and `datetime_complete`; oldest first within each study."""
         rows = []
         for label, study_id in self._grid_study_ids(grid).items():
             for trial in self._trials([study_id]):
                 attrs = dict(trial.user_attrs)
                 spec = attrs.pop("spec", {})
                 rows.append({**spec, **attrs, "label": spec.get("label", label), "state": trial.state.name,
-                             "trial_number": trial.number, "datetime_complete":
-                             trial.datetime_complete.isoformat() if trial.datetime_complete else None})
+                             "study": f"{grid}/{label}", "trial_number": trial.number, "sampled": dict(trial.params),
+                             "distributions": {k: optuna.distributions.distribution_to_json(d)
+                                               for k, d in trial.distributions.items()},
+                             "intermediate": dict(trial.intermediate_values),
+                             "datetime_complete": trial.datetime_complete.isoformat() if trial.datetime_complete
+                             else None})
         return rows
+
+    # --- search: proposals of an adaptive sampler, pruning --------------------------------------
+
+    def propose(self, study: str, distributions: dict, sampler: str, seed: int = 0) -> dict:
+        """A new trial of `study` whose parameters the sampler ("tpe", "random", ...) draws from
+        the finished trials so far; returns its parameter values. `attach` then makes it a queued
+        run (or `discard`s it)."""
+        with self._guard(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "heartbeat ... with Study.optimize": ours are the runner's
+            handle = optuna.load_study(study_name=study, storage=self.storage, sampler=_sampler(sampler, seed))
+            trial = handle.ask(_distributions(distributions))
+        self._proposal = trial._trial_id
+        return dict(trial.params)
+
+    def attach(self, run) -> None:
+        """Make the last proposal the queued run `run`."""
+        self._set_attrs(self._proposal, {"run_key": run.key, "spec": run.to_json()})
+        self._transition(self._proposal, TrialState.RUNNING, TrialState.WAITING)
+
+    def discard(self, reason: str) -> None:
+        """End the last proposal without a run (e.g. its settings were already tried)."""
+        self._set_attrs(self._proposal, {"status": "skipped", "error": reason})
+        self._transition(self._proposal, TrialState.RUNNING, TrialState.FAIL)
+
+    def should_prune(self, claim: Claim, step: int, value: float, pruner: str) -> bool:
+        """Record a run's intermediate value (e.g. the validation loss after an epoch) and ask the
+        pruner ("hyperband", "median") whether to stop it."""
+        with self._guard():
+            self.storage.set_trial_intermediate_value(claim.trial_id, step, value)
+            frozen = self.storage.get_trial(claim.trial_id)
+            handle = optuna.load_study(study_name=claim.study, storage=self.storage, pruner=_pruner(pruner))
+            return handle.pruner.prune(handle, frozen)
+
+
+def _distributions(distributions: dict) -> dict:
+    """Optuna distributions from their JSON form (or as they are)."""
+    return {k: optuna.distributions.json_to_distribution(d) if isinstance(d, str) else d
+            for k, d in distributions.items()}
+
+
+def float_distribution(low, high, log=False) -> str:
+    return optuna.distributions.distribution_to_json(optuna.distributions.FloatDistribution(low, high, log=log))
+
+
+def int_distribution(low, high, log=False) -> str:
+    return optuna.distributions.distribution_to_json(optuna.distributions.IntDistribution(low, high, log=log))
+
+
+def choice_distribution(choices) -> str:
+    return optuna.distributions.distribution_to_json(optuna.distributions.CategoricalDistribution(list(choices)))
+
+
+def _sampler(name: str, seed: int):
+    return {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler,
+            "qmc": optuna.samplers.QMCSampler}[name](seed=seed)
+
+
+def _pruner(name: str):
+    return {"hyperband": optuna.pruners.HyperbandPruner, "median": optuna.pruners.MedianPruner}[name]()
 
 
 def _jsonable(item):

@@ -87,8 +87,10 @@ def recurrent_args(model: dict) -> dict:
     """The `zoo` builder arguments of the run's model settings."""
     args = dict(units=model["units"], num_layers=model["num_layers"], dropout=model["dropout"],
                 implementation=model["implementation"])
-    if model.get("recurrent_dropout"):
-        args["cell_options"] = {"recurrent_dropout": model["recurrent_dropout"]}
+    cell_options = {option: model[setting] for setting, option in (("recurrent_dropout", "recurrent_dropout"),
+                                                                   ("input_dropout", "dropout")) if model.get(setting)}
+    if cell_options:
+        args["cell_options"] = cell_options
     return args
 
 

@@ -39,6 +39,8 @@ def make_optimizer(train: dict):
     kwargs = {"learning_rate": train["learning_rate"]}
     if train["clipnorm"]:
         kwargs["clipnorm"] = train["clipnorm"]
+    if train.get("momentum") and train["optimizer"] in ("sgd", "rmsprop"):
+        kwargs["momentum"] = train["momentum"]
     return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop,
             "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam}[train["optimizer"]](**kwargs)
 
@@ -68,25 +70,34 @@ def _finite(history: dict) -> bool:
     return all(math.isfinite(v) for values in history.values() for v in values)
 
 
-def _stop_when_asked(stop):
-    """A Keras callback that ends training after the current step once `stop()` gives a reason."""
+def _stop_when_asked(stop, prune):
+    """A Keras callback that ends training after the current step once `stop()` gives a reason,
+    or after an epoch whose validation loss `prune(epoch, loss)` answers True for (`pruned`)."""
     import keras
 
     class StopWhenAsked(keras.callbacks.Callback):
+        pruned = False
+
         def on_train_batch_end(self, batch, logs=None):
             if stop():
                 self.model.stop_training = True
 
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("val_loss")
+            if prune is not None and loss is not None and math.isfinite(loss) and prune(epoch + 1, float(loss)):
+                self.pruned = self.model.stop_training = True
+
     return StopWhenAsked()
 
 
-def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None) -> dict[str, Any]:
+def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, prune=None) -> dict[str, Any]:
     """Train the run `spec` and return its record (metrics, timings, history, status).
 
     `status` is "finished" or "diverged" (a NaN loss); exceptions propagate to the caller,
     which records them as "failed". With a `run_dir`, the best model (`model.keras`), the
     history CSV and the topology's artifacts are written there. `stop()`, checked after every
-    training step, ends the run with `Interrupted` once it returns a reason.
+    training step, ends the run with `Interrupted` once it returns a reason. `prune(epoch,
+    val_loss)`, asked after every epoch (a search's pruner), ends it with status "pruned".
 
         >>> spec = RunSpec.resolve("adding", "lstm", seed=0, size="smoke")
         >>> record = train_run(spec)  # doctest: +SKIP
@@ -111,8 +122,9 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None) -
     stop = stop or (lambda: None)
     if stop():
         raise Interrupted(stop())
+    asked = _stop_when_asked(stop, prune)
     callbacks = [
-        _stop_when_asked(stop),
+        asked,
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
                                       restore_best_weights=True),
@@ -135,7 +147,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None) -
     diverged = not _finite(history)
 
     record: dict[str, Any] = {
-        "status": "diverged" if diverged else "finished",
+        "status": "diverged" if diverged else ("pruned" if asked.pruned else "finished"),
         "parameters": int(model.count_params()),
         "epochs_run": len(history.get("loss", [])),
         "best_epoch": int(np.nanargmin(history["val_loss"])) + 1 if history.get("val_loss") and not diverged else None,

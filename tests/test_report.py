@@ -60,9 +60,12 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     assert table.index.tolist() == ["cifg", "lstm"]  # lower mse first
     assert table.loc["lstm", "mean"] == pytest.approx(0.2)
     assert table.loc["lstm", "std"] == pytest.approx(0.1)
-    half = 4.302652729911275 * 0.1 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n)
-    assert table.loc["lstm", "ci95_low"] == pytest.approx(0.2 - half)
-    assert table.loc["lstm", "ci95_high"] == pytest.approx(0.2 + half)
+    # MSE is bounded below by 0: the t-interval is taken on the log scale and transformed back.
+    logs = np.log(lstm)
+    half = 4.302652729911275 * logs.std(ddof=1) / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n)
+    assert table.loc["lstm", "ci95_low"] == pytest.approx(math.exp(logs.mean() - half))
+    assert table.loc["lstm", "ci95_high"] == pytest.approx(math.exp(logs.mean() + half))
+    assert (table["ci95_low"] > 0).all()
     assert table.loc["cifg", "best"] == pytest.approx(0.02) and table.loc["cifg", "best_seed"] == 0
     assert table.loc["cifg", "time_vs_lstm"] == pytest.approx(1.5)
     assert table.loc["lstm", "baseline"] == pytest.approx(1 / 6)
@@ -71,6 +74,7 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     t = (cifg.mean() - lstm.mean()) / math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2)
     assert table.loc["cifg", "welch_p_vs_lstm"] == pytest.approx(2 * stats.t.sf(abs(t), df))
+    # One comparison with lstm: Holm's correction leaves the p-value as it is.
     assert bool(table.loc["cifg", "significant"]) == (2 * stats.t.sf(abs(t), df) < 0.05)
 
     readme = (out / "README.md").read_text()
@@ -142,3 +146,53 @@ def test_report_of_a_grid_with_no_runs_says_so_and_fails(tmp_path, capsys):
 def test_report_of_an_unknown_grid_lists_the_valid_ones(tmp_path):
     with pytest.raises(ValueError, match="unknown grid 'smok'.*Valid grids"):
         write_report("smok", storage=f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_intervals_stay_in_the_metric_range_and_match_scipy():
+    """The make run example of the issue: an MSE t-interval below zero, and an accuracy above 1."""
+    from experiments.report.stats import confidence_interval
+
+    mse = np.array([0.0001, 0.0034])
+    low, high = confidence_interval(mse, bounds=(0.0, None))
+    t = stats.t.ppf(0.975, 1)
+    logs = np.log(mse)
+    assert (low, high) == pytest.approx((math.exp(logs.mean() - t * logs.std(ddof=1) / math.sqrt(2)),
+                                        math.exp(logs.mean() + t * logs.std(ddof=1) / math.sqrt(2))))
+    assert 0 < low < mse.min() and high > mse.max()
+    accuracy = np.array([0.97, 0.99, 0.995])
+    low, high = confidence_interval(accuracy, bounds=(0.0, 1.0))
+    logit = np.log(accuracy / (1 - accuracy))
+    half = stats.t.ppf(0.975, 2) * logit.std(ddof=1) / math.sqrt(3)
+    assert (low, high) == pytest.approx((1 / (1 + math.exp(-(logit.mean() - half))),
+                                        1 / (1 + math.exp(-(logit.mean() + half)))))
+    assert 0 < low and high < 1  # a plain t-interval would reach above 1
+    plain = stats.t.interval(0.95, 2, loc=accuracy.mean(), scale=stats.sem(accuracy))
+    assert plain[1] > 1
+
+
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from experiments.report.stats import holm
+
+    p = np.array([0.01, 0.04, 0.03, 0.2, 0.005])
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
+    with_untested = holm(np.array([0.01, np.nan, 0.04]))
+    assert np.isnan(with_untested[1])
+    np.testing.assert_allclose(with_untested[[0, 2]], multipletests([0.01, 0.04], method="holm")[1])
+
+
+def test_with_fewer_than_three_seeds_the_report_does_not_call_variants_alike(tmp_path):
+    from experiments.report import load_runs, main_metric, recommendations
+
+    store = write_store(tmp_path / "store.db", skip={(("adding", "cifg"), 2)})  # cifg: two seeds
+    frame = load_runs(store, "smoke")
+    frame = frame[frame["status"] == "finished"].copy()
+    frame["score"] = [main_metric(row) for _, row in frame.iterrows()]
+    row = recommendations(frame).set_index("task").loc["adding"]
+    assert row["as_good"] is None and row["seeds"] == 2
+    assert write_report("smoke", storage=store.url, out_dir=tmp_path / "r", overrides=SEEDS) == 0
+    readme = (tmp_path / "r" / "README.md").read_text()
+    assert "not decided: 2 seed(s), the seeds cannot separate variants" in readme
+    table = pd.read_csv(tmp_path / "r" / "leaderboard-adding.csv").set_index("variant")
+    assert math.isnan(table.loc["cifg", "welch_p_vs_lstm"]) and not table.loc["cifg", "significant"]

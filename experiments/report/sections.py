@@ -13,7 +13,7 @@ from experiments.grids import file_name
 from experiments.report.load import Results
 from experiments.report.plots import make_plots
 from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
-from experiments.report.stats import ALPHA
+from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS
 from experiments.report.tables import leaderboard, ranks, recommendations
 from experiments.store import mask_url
 
@@ -39,20 +39,29 @@ def recommendation_lines(table, caption: bool = True) -> list[str]:
     """The "which cell?" table; `caption=False` for the terminal."""
     lines = ["## Which cell?", ""]
     if caption:
-        lines += ["Per task: the best mean test score, the variants whose scores the seeds cannot tell from the "
-                  f"best (Welch's two-sided p >= {ALPHA}; it needs two seeds or more, and with few seeds the set "
-                  "is wide), and the fastest and the smallest of those: the cheapest choice that is not "
-                  "measurably worse.", ""]
+        lines += [f"Per task: the best mean test score; the variants whose scores the seeds cannot tell from the "
+                  f"best (Welch's two-sided test, Holm-corrected for the number of variants, p >= {ALPHA}), "
+                  f"decided only when every variant has {MIN_SEEDS} seeds or more; and the fastest and the "
+                  "smallest of those: the cheapest choice that is not measurably worse.", ""]
     lines += ["| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
               "|---|---|---|---|---|"]
     for _, row in table.iterrows():
-        lines.append(f"| {row['task']} | {row['best']} ({fmt(row['best_mean'])} {row['metric']}) | "
-                     f"{', '.join(row['as_good'])} | {row['fastest']} ({fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch) | "
-                     f"{row['smallest']} ({row['smallest_parameters']:,}) |")
-    counts = table["as_good"].explode().value_counts(sort=False)
-    counts = counts.sort_values(ascending=False, kind="stable")  # ties keep the order of the best means
-    lines += ["", "As good as the best on the most tasks: "
-              + ", ".join(f"{variant} ({n} of {len(table)})" for variant, n in counts.items()) + "."]
+        if row["as_good"] is None:
+            tied, of = f"not decided: {row['seeds']} seed(s), the seeds cannot separate variants", "of all"
+        else:
+            tied, of = ", ".join(row["as_good"]), ""
+        lines.append(f"| {row['task']} | {row['best']} ({fmt(row['best_mean'])} {row['metric']}) | {tied} | "
+                     f"{row['fastest']} ({fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch{', ' + of if of else ''}) | "
+                     f"{row['smallest']} ({row['smallest_parameters']:,}{', ' + of if of else ''}) |")
+    decided = table[table["as_good"].notna()]
+    if len(decided):
+        counts = decided["as_good"].explode().value_counts(sort=False)
+        counts = counts.sort_values(ascending=False, kind="stable")  # ties keep the order of the best means
+        lines += ["", "As good as the best on the most tasks: "
+                  + ", ".join(f"{variant} ({n} of {len(decided)})" for variant, n in counts.items()) + "."]
+    if len(decided) < len(table):
+        lines += ["", f"With fewer than {MIN_SEEDS} seeds a test has too little power to call two variants "
+                  "alike; run more seeds (`--set seeds=0,1,2`) to decide."]
     return lines + [""]
 
 
@@ -60,7 +69,8 @@ def which_cell(results: Results, out: Path) -> list[str]:
     if results.finished.empty:
         return []
     advice = recommendations(results.finished)
-    advice.assign(as_good=advice["as_good"].str.join(" ")).to_csv(out / "which_cell.csv", index=False)
+    advice.assign(as_good=advice["as_good"].map(lambda v: " ".join(v) if v else "")).to_csv(
+        out / "which_cell.csv", index=False)
     return recommendation_lines(advice)
 
 
@@ -84,9 +94,9 @@ def leaderboard_markdown(table, task, label: str) -> str:
             f"{fmt(row['best'])} ({row['best_seed']}) | {fmt(row['baseline'])} | {row['epochs']:.1f} | "
             f"{fmt(row['seconds_per_epoch'], 3)} | {fmt_ratio(row['time_vs_lstm'])} |"
         )
-    lines += ["", f"† differs from `lstm` at p < {ALPHA} by Welch's two-sided t-test over seeds "
-              "(as in Greff et al. 2015); with few seeds the test has little power. "
-              f"Baseline: {task.baseline_name}.", ""]
+    lines += ["", f"† differs from `lstm` at p < {ALPHA} by Welch's two-sided t-test over seeds (as in Greff et "
+              f"al. 2015), Holm-corrected for the {max(len(table) - 1, 0)} comparisons; tested only with "
+              f"{MIN_SEEDS} seeds or more on both sides. {CI_METHOD}. Baseline: {task.baseline_name}.", ""]
     return "\n".join(lines)
 
 

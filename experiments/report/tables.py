@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from experiments.report.stats import ALPHA, confidence_interval, welch_p
+from experiments.report.stats import ALPHA, MIN_SEEDS, confidence_interval, holm, welch_p
 from experiments.tasks import get_task
 
 REFERENCE = "lstm"
@@ -24,7 +24,7 @@ def leaderboard(finished, label: str):
     out = []
     for variant, group in rows.groupby("variant"):
         scores = group["score"].to_numpy(dtype=float)
-        low, high = confidence_interval(scores)
+        low, high = confidence_interval(scores, bounds=task.metric_range)
         best = group.loc[group["score"].idxmax() if task.higher_is_better else group["score"].idxmin()]
         baseline = best["baseline"].get(task.metric) if isinstance(best["baseline"], dict) else math.nan
         p = welch_p(scores, ref_scores) if variant != REFERENCE else math.nan
@@ -43,9 +43,11 @@ def leaderboard(finished, label: str):
             "seconds_per_epoch": group["seconds_per_epoch"].mean(),
             "time_vs_lstm": group["seconds_per_epoch"].mean() / ref_epoch if ref_epoch and not math.isnan(ref_epoch) else math.nan,
             "welch_p_vs_lstm": p,
-            "significant": bool(p < ALPHA) if not math.isnan(p) else False,
         })
     table = pd.DataFrame(out).sort_values("mean", ascending=not task.higher_is_better).reset_index(drop=True)
+    # Every variant is compared with lstm: Holm's correction for that many comparisons.
+    table["holm_p_vs_lstm"] = holm(table["welch_p_vs_lstm"].to_numpy(float))
+    table["significant"] = table["holm_p_vs_lstm"] < ALPHA
     return table, task
 
 
@@ -78,8 +80,10 @@ def ranks(finished):
 
 
 def recommendations(finished):
-    """Per task: the best variant by mean test score, the variants the seeds cannot tell from it
-    (Welch's p >= ALPHA against the best), and the fastest and the smallest of those."""
+    """Per task: the best variant by mean test score; if every variant has `MIN_SEEDS` seeds or
+    more, those the seeds cannot tell from it (Holm-corrected Welch p >= ALPHA against the best),
+    else None (too few seeds to tell); and the fastest and the smallest of the tied set (of every
+    variant when the seeds cannot tell)."""
     import pandas as pd
 
     out = []
@@ -87,15 +91,22 @@ def recommendations(finished):
         task = get_task(rows["task"].iloc[0])
         means = rows.groupby("variant")["score"].mean().sort_values(ascending=not task.higher_is_better)
         best = means.index[0]
-        best_scores = rows.loc[rows["variant"] == best, "score"].to_numpy(float)
-        tied = [best] + [v for v in means.index[1:]
-                         if welch_p(rows.loc[rows["variant"] == v, "score"].to_numpy(float), best_scores) >= ALPHA]
-        costs = rows[rows["variant"].isin(tied)].groupby("variant").agg(
+        seeds = rows.groupby("variant")["seed"].nunique()
+        if seeds.min() >= MIN_SEEDS:
+            best_scores = rows.loc[rows["variant"] == best, "score"].to_numpy(float)
+            others = list(means.index[1:])
+            adjusted = holm([welch_p(rows.loc[rows["variant"] == v, "score"].to_numpy(float), best_scores)
+                             for v in others])
+            tied = [best] + [v for v, p in zip(others, adjusted) if p >= ALPHA]
+        else:
+            tied = None
+        pool = tied or list(means.index)
+        costs = rows[rows["variant"].isin(pool)].groupby("variant").agg(
             seconds_per_epoch=("seconds_per_epoch", "mean"), parameters=("parameters", "first"))
         fastest, smallest = costs["seconds_per_epoch"].idxmin(), costs["parameters"].idxmin()
         out.append({
             "task": label, "metric": task.metric, "best": best, "best_mean": means[best],
-            "seeds": int(rows["seed"].nunique()), "as_good": tied,
+            "seeds": int(seeds.min()), "as_good": tied,
             "fastest": fastest, "fastest_seconds_per_epoch": costs.loc[fastest, "seconds_per_epoch"],
             "smallest": smallest, "smallest_parameters": int(costs.loc[smallest, "parameters"]),
         })

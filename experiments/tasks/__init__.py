@@ -20,9 +20,16 @@ from experiments.settings import coerce
 from zoo._names import unknown_name
 from experiments.topologies import get_topology
 
-__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES"]
+__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "METRIC_RANGES"]
 
 SIZES = ("smoke", "default", "paper")
+# The range of every main metric (low, high; None: unbounded): intervals over seeds stay in it.
+METRIC_RANGES = {
+    "mse": (0.0, None), "mae": (0.0, None), "rmse": (0.0, None), "cross_entropy": (0.0, None), "bits_per_token": (0.0, None),
+    "perplexity": (1.0, None), "nll_per_frame": (0.0, None), "accuracy": (0.0, 1.0), "token_accuracy": (0.0, 1.0),
+    "recall_accuracy": (0.0, 1.0), "exact_match": (0.0, 1.0), "macro_f1": (0.0, 1.0), "char_accuracy": (0.0, 1.0),
+    "entity_f1": (0.0, 1.0), "nll_per_pixel": (0.0, None),
+}
 
 
 @dataclass
@@ -72,6 +79,8 @@ class Task:
         choices: the valid values of parameters that take one of a few.
         check: `check(params)` raises a ValueError for parameter values the data cannot give
             (e.g. more training images than exist); run before anything is fetched or trained.
+        metric_bounds: (low, high) of the main metric (None: unbounded) when its name is not in
+            `METRIC_RANGES`; confidence intervals stay within it.
         samples: `samples(model, dataset) -> [{"input", "output", "target"}]`, what a generative
             task's trained model writes, for the report.
         citation, source: where the task and its data come from.
@@ -92,6 +101,7 @@ class Task:
     choices: dict[str, tuple] = field(default_factory=dict)
     samples: Callable[[Any, Dataset], list[dict]] | None = None
     check: Callable[[dict], None] | None = None
+    metric_bounds: tuple | None = None
     citation: str = ""
     source: str = "generated from the seed"
 
@@ -120,6 +130,12 @@ class Task:
             self.check(resolved)
         return resolved
 
+    @property
+    def metric_range(self) -> tuple:
+        """(low, high) of the main metric, None where it is unbounded: `metric_bounds` if given,
+        else the range of a known metric name (`METRIC_RANGES`)."""
+        return self.metric_bounds if self.metric_bounds is not None else METRIC_RANGES[self.metric]
+
     def load(self, size: str = "default", seed: int = 0, **params) -> Dataset:
         """The task's data at `size` (parameters checked before anything is fetched)."""
         resolved = self.resolve(size, params)
@@ -137,6 +153,9 @@ _TASKS: dict[str, Task] = {}
 
 def register_task(task: Task) -> Task:
     get_topology(task.topology)  # an unknown one lists the valid topologies
+    if task.metric_bounds is None and task.metric not in METRIC_RANGES:
+        raise ValueError(f"task {task.name!r}: metric {task.metric!r} has no known range; give metric_bounds="
+                         f"(low, high) (None for unbounded); known metrics: {', '.join(sorted(METRIC_RANGES))}.")
     missing = [s for s in SIZES if s not in task.sizes]
     if missing:
         raise ValueError(f"task {task.name!r} lacks sizes {missing}")

@@ -1,0 +1,314 @@
+"""Search spaces: Greff et al.'s random search of each variant's settings, beside the grids.
+
+A space is a small declaration: variants, tasks and sizes, trials per (variant, task), the
+fixed settings, and distributions over the searched ones:
+
+    "quick": {
+        "description": "...",
+        "variants": ["vanilla", "lstm", "gru"],
+        "tasks": [{"task": "adding", "size": "default", "params": {"T": 30}}],
+        "trials": 8,                        # sampled settings per (variant, task)
+        "seed": 0,                          # the seed of every search trial
+        "retrain_seeds": [0, 1, 2, 3, 4],   # the best setting of each variant, over these seeds
+        "model": {}, "train": {"epochs": 5},                     # fixed settings
+        "search": {
+            "train.learning_rate": ("log_uniform", 1e-4, 1e-1),
+            "model.units": ("log_int", 16, 128),
+            "model.input_dropout": ("uniform", 0.0, 0.5),
+            "train.batch_size": ("choice", [32, 64, 128]),
+            "train.optimizer": ("choice", ["adam", "sgd"]),
+            "train.momentum": ("uniform", 0.0, 0.99),
+        },
+        "when": {"train.momentum": {"train.optimizer": "sgd"}},  # searched only under a condition
+        "sampler": "random",                # or "tpe", "qmc"
+        "pruner": None,                     # or "hyperband", "median"
+    }
+
+Random sampling (the default, as Greff) is paired: trial i of a task has the same sampled settings
+for every variant, so differences between variants are not differences between draws. An
+adaptive sampler (TPE) proposes each variant's settings from its own finished trials instead.
+After the search, the best setting of each variant (by validation score) is trained again over
+`retrain_seeds`, so the tuned comparison has a confidence interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+import zoo
+from experiments.grids import expand_variants, parse_only, parse_overrides
+from experiments.settings import RunSpec, check_seeds, get_setting
+from experiments.store import PRUNERS, SAMPLERS, choice_distribution, float_distribution, int_distribution
+from experiments.tasks import get_task
+from experiments.topologies import get_topology
+from zoo._names import unknown_name
+
+__all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS"]
+
+DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
+KEYS = ("description", "variants", "tasks", "trials", "seed", "retrain_seeds", "model", "train", "search", "when",
+        "sampler", "pruner")
+CORE = ["vanilla", "lstm", "cifg", "gru", "mingru"]
+
+SPACES: dict[str, dict] = {
+    "smoke": {
+        "description": "seconds: two variants, one tiny task, three trials each (used by the tests)",
+        "variants": ["lstm", "cifg"],
+        "tasks": [{"task": "adding", "size": "smoke"}],
+        "trials": 3,
+        "seed": 0,
+        "retrain_seeds": [0, 1, 2],
+        "model": {}, "train": {"epochs": 2, "batch_size": 64},
+        "search": {"train.learning_rate": ("log_uniform", 1e-3, 3e-2), "model.units": ("log_int", 4, 16)},
+    },
+    "quick": {
+        "description": "Greff's random search on a CPU: five variants, adding and row-by-row MNIST, small sizes, "
+                       "6 trials each, the best setting over 5 seeds",
+        "variants": CORE,
+        "tasks": [
+            {"task": "adding", "size": "default", "params": {"T": 30, "n_train": 2000, "n_val": 500, "n_test": 1000}},
+            {"task": "seq_mnist", "size": "default", "params": {"n_train": 3000, "n_val": 500, "n_test": 2000}},
+        ],
+        "trials": 6,
+        "seed": 0,
+        "retrain_seeds": [0, 1, 2, 3, 4],
+        "model": {}, "train": {"epochs": 5, "patience": 2},
+        "search": {
+            "train.learning_rate": ("log_uniform", 3e-4, 3e-2),
+            "model.units": ("log_int", 16, 64),
+            "model.input_dropout": ("uniform", 0.0, 0.3),
+            "train.batch_size": ("choice", [32, 64]),
+        },
+    },
+    "greff": {
+        "description": "Greff et al. 2015 for many workers or a GPU: every LSTM-family variant on music, language "
+                       "and tagging, 100 trials each",
+        "variants": ["lstm", "peephole", "cifg", "nig", "nfg", "nog", "niaf", "noaf", "fgr"],
+        "tasks": [{"task": "bach_chorales", "size": "default"}, {"task": "ptb_char", "size": "default"},
+                  {"task": "pos_tagging", "size": "default"}],
+        "trials": 100,
+        "seed": 0,
+        "retrain_seeds": [0, 1, 2, 3, 4],
+        "model": {}, "train": {"epochs": 30, "patience": 5},
+        "search": {
+            "train.learning_rate": ("log_uniform", 1e-6, 1e-2),  # Greff: 1e-6 to 1e-2, log-uniform
+            "model.units": ("log_int", 20, 200),                  # Greff: 20 to 200
+            "model.input_dropout": ("uniform", 0.0, 0.5),
+            "model.recurrent_dropout": ("uniform", 0.0, 0.5),
+            "train.clipnorm": ("choice", [0.0, 1.0, 5.0]),
+            "train.batch_size": ("choice", [16, 32, 64]),
+            "train.optimizer": ("choice", ["adam", "sgd"]),
+            "train.momentum": ("uniform", 0.0, 0.99),             # Greff: momentum 0 to 0.99 with SGD
+        },
+        "when": {"train.momentum": {"train.optimizer": "sgd"}},
+        "pruner": "hyperband",
+    },
+}
+
+
+def list_spaces() -> list[str]:
+    return sorted(SPACES)
+
+
+def get_space(name: str) -> dict:
+    if name in SPACES:
+        return SPACES[name]
+    raise unknown_name("search space", name, SPACES, plural="search spaces")
+
+
+def _distribution(key: str, declaration, where: str):
+    """(kind, arguments) of a declared distribution, checked against the setting's valid values."""
+    setting = get_setting(key, where)
+    if not isinstance(declaration, (tuple, list)) or not declaration or declaration[0] not in DISTRIBUTIONS:
+        raise ValueError(f"{where}: {key} must be declared as (kind, ...) with kind one of "
+                         f"{', '.join(DISTRIBUTIONS)}, got {declaration!r}.")
+    kind, *args = declaration
+    if kind == "choice":
+        if len(args) != 1 or not isinstance(args[0], (list, tuple)) or not args[0]:
+            raise ValueError(f"{where}: {key} = ('choice', [values]) needs a non-empty list, got {declaration!r}.")
+        return kind, [setting.check(v) for v in args[0]]
+    if len(args) != 2:
+        raise ValueError(f"{where}: {key} = ({kind!r}, low, high) needs two numbers, got {declaration!r}.")
+    low, high = (setting.check(v) for v in args)
+    if low > high:
+        raise ValueError(f"{where}: {key} has low {low!r} > high {high!r}.")
+    if kind.startswith("log") and low <= 0:
+        raise ValueError(f"{where}: {key} is log-scaled, so low must be > 0, got {low!r}.")
+    if kind.endswith("int") and not (isinstance(low, int) and isinstance(high, int)):
+        raise ValueError(f"{where}: {key} ({kind!r}) needs integer bounds, got {low!r}, {high!r}.")
+    return kind, [low, high]
+
+
+def _sample(kind, args, rng):
+    if kind == "choice":
+        return args[int(rng.integers(len(args)))]
+    low, high = args
+    if kind == "uniform":
+        return float(rng.uniform(low, high))
+    if kind == "log_uniform":
+        return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+    if kind == "int":
+        return int(rng.integers(low, high + 1))
+    # log_int: as Optuna's IntDistribution(log=True): log-uniform on [low - 0.5, high + 0.5], rounded
+    value = int(round(math.exp(rng.uniform(math.log(low - 0.5 if low > 0.5 else low), math.log(high + 0.5)))))
+    return min(max(value, low), high)
+
+
+def _to_optuna(kind, args) -> str:
+    if kind == "choice":
+        return choice_distribution(args)
+    if kind.endswith("int"):
+        return int_distribution(args[0], args[1], log=kind.startswith("log"))
+    return float_distribution(float(args[0]), float(args[1]), log=kind.startswith("log"))
+
+
+class Search:
+    """A space expanded: its search runs, each run's sampled parameters, and the retraining of
+    each variant's best setting. Every check happens here, before anything trains."""
+
+    def __init__(self, name: str, overrides: list[str] | None = None, only: str | None = None):
+        space = get_space(name)
+        where = f"search space {name}"
+        unknown = set(space) - set(KEYS)
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(KEYS)}.")
+        trials = space.get("trials")
+        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+            raise ValueError(f"{where}: trials must be a positive integer (trials per variant and task), got {trials!r}.")
+        self.name, self.space, self.trials = name, space, trials
+        self.grid = f"search-{name}"
+        self.sampler = space.get("sampler", "random")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"{where}: sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}.")
+        self.pruner = space.get("pruner")
+        if self.pruner is not None and self.pruner not in PRUNERS:
+            raise ValueError(f"{where}: pruner must be None or one of {', '.join(PRUNERS)}, got {self.pruner!r}.")
+        self.distributions = {key: _distribution(key, declaration, where)
+                              for key, declaration in space.get("search", {}).items()}
+        if not self.distributions:
+            raise ValueError(f"{where}: `search` declares no distribution; give at least one, e.g. "
+                             "'train.learning_rate': ('log_uniform', 1e-4, 1e-1).")
+        self.when = space.get("when", {})
+        for key, condition in self.when.items():
+            if key not in self.distributions:
+                raise ValueError(f"{where}: `when` names {key}, which is not searched.")
+            for other in condition:
+                if other not in self.distributions and get_setting(other, where) is None:
+                    raise ValueError(f"{where}: the condition of {key} names an unknown setting {other}.")
+        self.seed = check_seeds([space.get("seed", 0)], where)[0]
+        self.retrain_seeds = check_seeds(space.get("retrain_seeds", [0, 1, 2, 3, 4]), f"{where} retrain_seeds")
+        cli = parse_overrides(overrides or [])
+        searched = [f"{section}.{key}" for section in ("model", "train") for key in cli[section]
+                    if f"{section}.{key}" in self.distributions]
+        if searched or "seeds" in cli:
+            raise ValueError(f"--set cannot fix what the search samples or the seeds it uses ({', '.join(searched) or 'seeds'}); "
+                             f"set the space's fixed settings, size or task parameters instead.")
+        self.variants = expand_variants(space["variants"])
+        filters = parse_only(only)
+        self.entries = []  # (task, label, size, params, layers) of each task of the space
+        for entry in space["tasks"]:
+            task = get_task(entry["task"])
+            layers = [(where, space.get("model", {}), space.get("train", {})),
+                      ("--set", cli["model"], cli["train"])]
+            size = cli.get("size", entry.get("size", "default"))
+            params = {**entry.get("params", {}), **cli["params"].get(task.name, {})}
+            RunSpec.resolve(task, self.variants[0], self.seed, size=size, params=params, layers=layers)  # checks
+            self.entries.append((task, task.name, size, params, layers))
+        self.filters = filters
+        self._values: dict[str, tuple[dict, dict]] = {}  # run key -> (sampled values, distributions)
+        self._best_keys: set[str] = set()  # runs of the retraining: filed in the "/best" studies
+        self.runs = self._search_runs() if self.sampler == "random" else []
+        if filters:
+            self.runs = [r for r in self.runs if self._selected(r)]
+        if not self.runs and self.sampler == "random":
+            raise ValueError(f"{where} with these filters has no runs.")
+
+    def _selected(self, run) -> bool:
+        import fnmatch
+
+        value = {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size}
+        return all(any(fnmatch.fnmatchcase(value[k], p) for p in patterns) for k, patterns in self.filters.items())
+
+    def study_of(self, run) -> str:
+        """Each (task, variant) has its study, so Optuna's importance views work per variant."""
+        return f"{self.grid}/{run.label}/{run.variant}" + ("/best" if run.key in self._best_keys else "")
+
+    def params_of(self, run):
+        return self._values.get(run.key, ({}, {}))
+
+    def directions(self) -> dict[str, bool]:
+        names = {}
+        for task, label, *_ in self.entries:
+            for variant in self.variants:
+                if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
+                    continue
+                names[f"{self.grid}/{label}/{variant}"] = task.higher_is_better
+                names[f"{self.grid}/{label}/{variant}/best"] = task.higher_is_better
+        return names
+
+    def sample(self, entry_index: int, trial: int) -> dict:
+        """The settings of trial `trial` of task `entry_index`: the same for every variant (paired)."""
+        rng = np.random.default_rng([self.seed, entry_index, trial])
+        values = {}
+        for key, (kind, args) in self.distributions.items():
+            condition = self.when.get(key, {})
+            if all(values.get(other) == wanted for other, wanted in condition.items()):
+                values[key] = _sample(kind, args, rng)
+            else:
+                _sample(kind, args, rng)  # keep the draws of the other settings the same
+        return values
+
+    def run_of(self, entry_index: int, variant: str, values: dict, seed: int) -> RunSpec:
+        """The run of `variant` on task `entry_index` with sampled `values` and `seed`."""
+        task, label, size, params, layers = self.entries[entry_index]
+        sampled_model = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("model.")}
+        sampled_train = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("train.")}
+        layers = [layers[0], ("sampled settings", sampled_model, sampled_train), *layers[1:]]
+        run = RunSpec.resolve(task, variant, seed, size=size, params=params, label=label, grid=self.grid,
+                              layers=layers)
+        self._values[run.key] = (values, {k: _to_optuna(*self.distributions[k]) for k in values})
+        return run
+
+    def _search_runs(self) -> list[RunSpec]:
+        runs = []
+        for index, (task, *_rest) in enumerate(self.entries):
+            for trial in range(self.trials):
+                values = self.sample(index, trial)
+                for variant in self.variants:
+                    if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
+                        continue
+                    runs.append(self.run_of(index, variant, values, self.seed))
+        return runs
+
+    def optuna_distributions(self) -> dict:
+        return {k: _to_optuna(*spec) for k, spec in self.distributions.items()}
+
+    def retrain_runs(self, records: list[dict]) -> tuple[list[RunSpec], list[tuple]]:
+        """The best setting of each (task, variant), by validation score among its finished search
+        trials, over `retrain_seeds`; and the (label, variant) pairs still without a finished trial.
+        The retrained run with the search's seed is the search trial itself (same key)."""
+        runs, waiting = [], []
+        for index, (task, label, *_rest) in enumerate(self.entries):
+            for variant in self.variants:
+                if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
+                    continue
+                mine = [r for r in records if r.get("label") == label and r.get("variant") == variant
+                        and r.get("status") == "finished" and not str(r.get("study", "")).endswith("/best")
+                        and isinstance(r.get("val"), dict) and task.metric in r["val"]]
+                if not mine:
+                    waiting.append((label, variant))
+                    continue
+                sign = 1 if task.higher_is_better else -1  # ties: the earliest trial
+                best = max(mine, key=lambda r: (sign * r["val"][task.metric], -r["trial_number"]))
+                spec = RunSpec.from_json({k: best[k] for k in RunSpec.__dataclass_fields__})
+                values = dict(best.get("sampled") or {})
+                for seed in self.retrain_seeds:
+                    run = replace(spec, seed=seed)  # the best trial's settings, another seed
+                    self._values[run.key] = (values, {k: _to_optuna(*self.distributions[k]) for k in values
+                                                      if k in self.distributions})
+                    runs.append(run)
+        self._best_keys = {r.key for r in runs}
+        return [r for r in runs if not self.filters or self._selected(r)], waiting

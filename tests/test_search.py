@@ -1,0 +1,216 @@
+"""Greff's search: paired random sampling, resumable like every queue, Optuna parameters on every
+trial, fANOVA importance, the tuned leaderboard over retraining seeds, and clear errors."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from experiments import spaces
+from experiments.__main__ import main
+from experiments.report.importance import fanova_importance
+from experiments.spaces import Search
+from experiments.store import Store, float_distribution, int_distribution
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def test_fanova_gives_the_learning_rate_the_importance_when_only_it_matters():
+    rng = np.random.default_rng(0)
+    trials = []
+    for _ in range(60):
+        lr, units, dropout = 10 ** rng.uniform(-4, -1), int(rng.integers(16, 129)), rng.uniform(0, 0.5)
+        score = (math.log10(lr) + 2.5) ** 2 + rng.normal(0, 0.01)  # best near 3e-3; units and dropout do nothing
+        trials.append(({"train.learning_rate": lr, "model.units": units, "model.dropout": dropout},
+                       {"train.learning_rate": float_distribution(1e-4, 1e-1, log=True),
+                        "model.units": int_distribution(16, 128, log=True),
+                        "model.dropout": float_distribution(0.0, 0.5)}, score))
+    importance = fanova_importance(trials, higher_is_better=False)
+    assert set(importance) == {"train.learning_rate", "model.units", "model.dropout"}
+    assert importance["train.learning_rate"] > 0.9
+    assert max(importance["model.units"], importance["model.dropout"]) < 0.05
+
+
+def test_random_search_is_paired_across_variants():
+    plan = Search("quick")
+    by_setting = {}
+    for run in plan.runs:
+        values, _ = plan.params_of(run)
+        by_setting.setdefault((run.label, tuple(sorted(values.items()))), set()).add(run.variant)
+    assert len(by_setting) == 2 * plan.trials  # each task: `trials` different settings ...
+    assert all(variants == set(plan.variants) for variants in by_setting.values())  # ... each run by every variant
+    values = [dict(k[1]) for k in by_setting if k[0] == "adding"]
+    assert len({v["train.learning_rate"] for v in values}) == plan.trials
+    assert all(3e-4 <= v["train.learning_rate"] <= 3e-2 and 16 <= v["model.units"] <= 64 for v in values)
+    assert Search("quick").runs == plan.runs  # the same draws every time: resumable
+
+
+def test_a_sampled_setting_reaches_the_run():
+    plan = Search("quick")
+    run = plan.runs[0]
+    values, distributions = plan.params_of(run)
+    assert run.train["learning_rate"] == values["train.learning_rate"]
+    assert run.model["units"] == values["model.units"] and run.model["input_dropout"] == values["model.input_dropout"]
+    assert optuna.distributions.json_to_distribution(distributions["train.learning_rate"]).log
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"trials": 0}, r"trials must be a positive integer .* got 0"),
+    ({"search": {"train.learning_rate": ("log_uniform", 0.1, 0.01)}}, r"train.learning_rate has low 0.1 > high 0.01"),
+    ({"search": {"model.units": ("log_int", 0, 64)}}, r"model.units must be an integer >= 1, got 0"),
+    ({"search": {"model.dropout": ("log_uniform", 0.0, 0.5)}}, r"model.dropout is log-scaled, so low must be > 0, got 0.0"),
+    ({"search": {"train.lerning_rate": ("uniform", 0.1, 0.2)}}, r"unknown setting train.lerning_rate .*valid train settings:.*learning_rate"),
+    ({"search": {"train.learning_rate": ("normal", 0.1, 0.2)}}, r"kind one of uniform, log_uniform, int, log_int, choice"),
+    ({"search": {}}, r"`search` declares no distribution"),
+    ({"sampler": "grid"}, r"sampler must be one of random, tpe, qmc, got 'grid'"),
+    ({"pruner": "asha"}, r"pruner must be None or one of hyperband, median, got 'asha'"),
+    ({"trails": 3}, r"unknown key\(s\) trails; valid keys: description"),
+])
+def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(spaces.SPACES, "broken", {**spaces.SPACES["smoke"], **change})
+    with pytest.raises(ValueError, match=message):
+        Search("broken")
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    assert main(["search", "--space", "broken"]) == 2
+    assert not (tmp_path / "store.db").exists()
+
+
+def test_an_unknown_space_or_a_searched_setting_in_set_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    assert main(["search", "--space", "quik"]) == 2
+    assert "unknown search space 'quik'. Did you mean 'quick'? Valid search spaces: greff, quick, smoke" in capsys.readouterr().err
+    assert main(["search", "--space", "smoke", "--set", "train.learning_rate=0.1"]) == 2
+    assert "--set cannot fix what the search samples" in capsys.readouterr().err
+    assert not (tmp_path / "store.db").exists()
+
+
+def cli(*args, results, timeout=600):
+    return subprocess.run([sys.executable, "-m", "experiments", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**ENV, "RNNZOO_RESULTS": str(results)}, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def smoke_search(tmp_path_factory):
+    """The smoke space searched once, killed in the middle (SIGKILL) and resumed."""
+    results = tmp_path_factory.mktemp("search") / "results"
+    process = subprocess.Popen([sys.executable, "-m", "experiments", "search", "--space", "smoke", "--set",
+                                "train.epochs=8", "--set", "train.patience=8"], cwd=ROOT,
+                               env={**ENV, "RNNZOO_RESULTS": str(results)}, stdout=subprocess.PIPE, text=True)
+    started = 0
+    for line in process.stdout:
+        started += line.startswith("start")
+        if started == 3:  # two trials done, the third one running
+            time.sleep(1)
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    resumed = cli("search", "--space", "smoke", "--set", "train.epochs=8", "--set", "train.patience=8",
+                  results=results)
+    assert resumed.returncode == 0, resumed.stderr
+    return results, resumed
+
+
+def test_a_killed_search_resumes_with_no_trial_lost_or_repeated(smoke_search):
+    results, resumed = smoke_search
+    records = Store(f"sqlite:///{results / 'store.db'}").records("search-smoke")
+    search = [r for r in records if not r["study"].endswith("/best")]
+    finished = [r["run_key"] for r in search if r["state"] == "COMPLETE"]
+    assert len(finished) == len(set(finished)) == 6  # 3 settings x 2 variants, each once
+    assert [r["status"] for r in search if r["state"] == "FAIL"] == ["interrupted"]  # the killed one, redone
+    retrained = [r for r in records if r["study"].endswith("/best")]
+    assert len(retrained) == 4 and all(r["state"] == "COMPLETE" for r in retrained)  # seeds 1, 2 of 2 variants
+    again = cli("search", "--space", "smoke", "--set", "train.epochs=8", "--set", "train.patience=8", results=results)
+    assert again.returncode == 0 and "start" not in again.stdout  # nothing left to train
+
+
+def test_search_trials_carry_their_settings_as_optuna_parameters(smoke_search):
+    results, _ = smoke_search
+    storage = f"sqlite:///{results / 'store.db'}"
+    study = optuna.load_study(study_name="search-smoke/adding/lstm", storage=storage)
+    trials = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(trials) == 3
+    for trial in trials:
+        assert set(trial.params) == {"train.learning_rate", "model.units"}
+        assert trial.distributions["train.learning_rate"] == optuna.distributions.FloatDistribution(1e-3, 3e-2, log=True)
+        assert trial.distributions["model.units"] == optuna.distributions.IntDistribution(4, 16, log=True)
+    # What optuna-dashboard's importance panel computes.
+    assert set(optuna.importance.get_param_importances(study)) == {"train.learning_rate", "model.units"}
+
+
+def test_search_report_numbers_come_from_the_store(smoke_search, tmp_path):
+    from experiments.report.search import write_search_report
+    from experiments.report.stats import confidence_interval
+
+    results, _ = smoke_search
+    out = tmp_path / "report"
+    assert write_search_report("smoke", storage=f"sqlite:///{results / 'store.db'}", out_dir=out,
+                               overrides=["train.epochs=8", "train.patience=8"]) == 0
+    records = Store(f"sqlite:///{results / 'store.db'}").records("search-smoke")
+    table = pd.read_csv(out / "tuned-adding.csv").set_index("variant")
+    for variant in ("lstm", "cifg"):
+        search = [r for r in records if r["variant"] == variant and r["state"] == "COMPLETE"
+                  and not r["study"].endswith("/best")]
+        best = min(search, key=lambda r: r["val"]["mse"])  # chosen on validation, not test
+        scores = [r["test"]["mse"] for r in records if r["state"] == "COMPLETE" and r["variant"] == variant
+                  and r["model"] == best["model"] and r["train"] == best["train"]]
+        assert len(scores) == 3 and table.loc[variant, "seeds"] == 3
+        assert table.loc[variant, "mean"] == pytest.approx(np.mean(scores))
+        assert (table.loc[variant, "ci95_low"], table.loc[variant, "ci95_high"]) == pytest.approx(
+            confidence_interval(scores, bounds=(0.0, None)))
+    readme = (out / "README.md").read_text()
+    for heading in ("Which cell, when each is tuned?", "fANOVA importance", "Robustness", "Greff et al. fig. 3",
+                    "Greff et al. fig. 4", "Learning rate x units"):
+        assert heading in readme
+    for name in ("scores_all_and_best.png", "score_vs_learning_rate.png", "learning_rate_x_units.png",
+                 "importance.csv", "index.html"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_a_pruned_run_is_recorded_apart_from_a_diverged_one():
+    from experiments.settings import RunSpec
+    from experiments.train import train_run
+
+    spec = RunSpec.resolve("adding", "lstm", 0, size="smoke", layers=[("test", {"units": 4}, {"epochs": 5})])
+    record = train_run(spec, prune=lambda epoch, loss: epoch >= 2)
+    assert record["status"] == "pruned" and record["epochs_run"] == 2
+
+
+def test_the_median_pruner_stops_a_trial_worse_than_the_others():
+    store = Store("sqlite:///:memory:")
+    from experiments.grids import expand
+
+    runs = expand("smoke", ["seeds=0,1,2,3,4,5"], "task=adding,variant=lstm")
+    store.open_grid("smoke", {"adding": False})
+    store.sync(runs)
+    keys = {r.key for r in runs}
+    for good in range(5):  # five trials whose validation loss falls 1.0, 0.5, 0.25, ...
+        claim = store.claim(keys)
+        for epoch in range(1, 8):
+            assert not store.should_prune(claim, epoch, 1.0 / 2 ** epoch + 0.01 * good, "median")
+        store.finish(claim, {"status": "finished", "test": {"mse": 0.1}}, 0.1)
+    bad = store.claim(keys)  # a validation loss of 2.0 where the others had 0.5 to 0.01
+    assert store.should_prune(bad, 1, 2.0, "median")
+    assert store.records("smoke")[-1]["intermediate"] == {1: 2.0}
+
+
+def test_an_adaptive_sampler_proposes_into_the_same_queue(tmp_path, monkeypatch):
+    from experiments.search import search
+
+    monkeypatch.setitem(spaces.SPACES, "tpe", {**spaces.SPACES["smoke"], "sampler": "tpe", "trials": 3,
+                                               "retrain_seeds": [0, 1], "train": {"epochs": 1}})
+    assert search("tpe", results_dir=tmp_path) == 0
+    records = Store(f"sqlite:///{tmp_path / 'store.db'}").records("search-tpe")
+    for variant in ("lstm", "cifg"):
+        mine = [r for r in records if r["variant"] == variant and not r["study"].endswith("/best")
+                and r["state"] == "COMPLETE"]
+        assert len(mine) == 3 and all(set(r["sampled"]) == {"train.learning_rate", "model.units"} for r in mine)
+    assert sum(r["study"].endswith("/best") and r["state"] == "COMPLETE" for r in records) == 2  # seed 1 of each

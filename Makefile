@@ -10,11 +10,11 @@ GRID ?= quick
 SPACE ?= quick
 WORKERS ?= 1
 ARGS ?=
-# Quiet TensorFlow's C++ start-up logging; Python warnings still show.
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Quiet TensorFlow's C++ logging (its errors come back as Python exceptions); Python warnings still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench list clean
+.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench wheelhouse gpu-check list clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
@@ -58,6 +58,12 @@ search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quic
 
 report-search: $(STAMP) ## write reports/search-SPACE/ from the results store; trains nothing
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS)
+
+wheelhouse: $(STAMP) ## download, here, the wheels and data a GPU machine without internet needs (.wheelhouse/, JAX + Python 3.12)
+	$(PY) -m experiments.gpu_check wheelhouse
+
+gpu-check: ## on a GPU machine (no internet, JAX, Python 3.12): install from .wheelhouse/, bench and train on JAX; writes reports/gpu/
+	KERAS_BACKEND=jax $(PYTHON) -m experiments.gpu_check run $(ARGS)
 
 bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
 	$(PY) -m zoo.bench $(ARGS)

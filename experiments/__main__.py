@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ errors of TensorFlow come back as Python exceptions
 
 
 def cmd_tasks(args) -> int:

@@ -125,7 +125,8 @@ def running_trials(tmp_path):
     if not (tmp_path / "store.db").exists():
         return []
     try:
-        return [r for r in Store(url).records("smoke") if r["state"] == "RUNNING"]
+        # RUNNING with its worker written (the claim writes the worker just after the state).
+        return [r for r in Store(url).records("smoke") if r["state"] == "RUNNING" and r.get("worker")]
     except StoreError:
         return []
 

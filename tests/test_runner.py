@@ -245,3 +245,24 @@ def test_seed_fixes_the_dropout_masks_of_a_run():
 
     np.testing.assert_array_equal(training_output(3), training_output(3))
     assert not np.allclose(training_output(3), training_output(4))
+
+
+def test_the_commands_start_quietly(tmp_path):
+    """No backend start-up notices (oneDNN, CUDA, absl), even with no log level set."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--only",
+                             "task=adding,variant=lstm", *FAST], capture_output=True, text=True, cwd=ROOT,
+                            env={**env, "RNNZOO_RESULTS": str(tmp_path)}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    noise = [line for line in (result.stdout + result.stderr).splitlines()
+             if any(word in line for word in ("I0000", "E0000", "oneDNN", "cuInit", "absl", "cuda drivers"))]
+    assert not noise, noise
+
+
+def test_quiet_stderr_passes_real_messages_on(capfd):
+    from zoo._quiet import quiet_stderr
+
+    with quiet_stderr():
+        os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"a real problem: disk full\n")
+    assert capfd.readouterr().err == "a real problem: disk full\n"

@@ -7,11 +7,15 @@
     >>> model = zoo.many_to_one("bi-lstm", 3, input_dim=8)   # a keras.Model
 """
 
-from zoo.cells import ElmanCell, GatedCell, GRUCell
-from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer
-from zoo.models import generate, greedy_decode, language_model, many_to_many, many_to_one, one_to_many, seq2seq
-from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant
-from zoo.weights import transfer_lstm_weights
+from zoo._quiet import quiet_import_keras as _quiet_import_keras
+
+_quiet_import_keras()  # first: the backend's start-up notices are not the user's business
+
+from zoo.cells import ElmanCell, GatedCell, GRUCell  # noqa: E402
+from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noqa: E402
+from zoo.models import generate, greedy_decode, language_model, many_to_many, many_to_one, one_to_many, seq2seq  # noqa: E402
+from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant  # noqa: E402
+from zoo.weights import transfer_lstm_weights  # noqa: E402
 
 __version__ = "0.1.0"
 

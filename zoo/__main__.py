@@ -83,7 +83,7 @@ def cmd_show(args) -> int:
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(prog="python -m zoo", description="The recurrent variants of RNN Zoo.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list variants with parameter counts")

@@ -343,8 +343,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
 
-    import keras
     import pandas as pd
+
+    import keras
 
     from zoo.registry import list_variants
 

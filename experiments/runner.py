@@ -27,7 +27,8 @@ from typing import Callable
 
 from experiments.grids import expand, file_name
 from experiments.settings import RunSpec
-from experiments.store import Store, check_writable, default_results_dir, default_storage_url, mask_url
+from experiments.store import (HEARTBEAT_SECONDS, Store, check_writable, default_results_dir, default_storage_url,
+                               mask_url)
 from experiments.tasks import get_task
 
 
@@ -267,9 +268,7 @@ class Session:
             print(f"{queue.title}: {len(runs)} runs ({counts['done']} done, {counts['running']} running elsewhere, "
                   f"{counts['enqueued'] + counts['queued']} to train) | backend {self.env['backend']} | device "
                   f"{self.device} | store {mask_url(self.storage)}", flush=True)
-            for spec in counts["released"]:
-                print(f"  taken over: {spec.get('label')} | {spec.get('variant')} | seed {spec.get('seed')} "
-                      "(its worker died; marked interrupted, trained again)", flush=True)
+            _taken_over(counts["released"])
             if counts["enqueued"] + counts["queued"] == 0:
                 print("nothing to train: every run is done or running in another worker.", flush=True)
                 return 0
@@ -288,10 +287,14 @@ class Session:
                         status = 1
                         print(f"[{child_name}] worker {_exit_description(code)}", file=sys.stderr, flush=True)
                 children = {}
-                # A dead worker's run is released and trained here, so that no run is lost.
-                if not (self.is_main and store.sync(runs, queue.study_of, queue.params_of)["released"]):
+                if not self.is_main:
                     break
-                print("training the runs of dead workers here", flush=True)
+                # A dead worker's run is released and trained here, so that no run is lost; runs
+                # still running on other machines are waited for (and taken over if they die).
+                released = self._wait_for_others(queue, progress)
+                if not released:
+                    break
+                _taken_over(released)
         except KeyboardInterrupt as interruption:
             print(f"{interruption or 'interrupted'}: the current run is marked interrupted; run the same command "
                   "again to resume.", file=sys.stderr, flush=True)
@@ -310,6 +313,23 @@ class Session:
                   "Run the same command again to retry them.", file=sys.stderr)
         return status
 
+    def _wait_for_others(self, queue: Queue, progress: Progress) -> list:
+        """Wait while runs of the queue are running elsewhere; returns the runs released because
+        their worker died (or whose heartbeat stopped), to be trained here."""
+        keys = {r.key for r in queue.runs}
+        announced = False
+        while True:
+            released = self.store.sync(queue.runs, queue.study_of, queue.params_of)["released"]
+            if released or self.store.progress(keys)["running"] == 0:
+                return released
+            if not announced:
+                print(f"waiting for {self.store.progress(keys)['running']} run(s) running elsewhere; a run "
+                      f"whose worker stops is taken over here (Ctrl-C stops waiting)", flush=True)
+                announced = True
+            if self.stop():
+                raise KeyboardInterrupt(self.stop())
+            time.sleep(min(5.0, HEARTBEAT_SECONDS))
+
     def _start_workers(self, queue: Queue, workers: int) -> dict[str, subprocess.Popen]:
         children = {}
         gpus = _visible_gpus()
@@ -326,6 +346,12 @@ class Session:
             self.stop.children.append(children[f"w{i + 1}"])
         print(f"started {workers} workers", flush=True)
         return children
+
+
+def _taken_over(specs):
+    for spec in specs:
+        print(f"  taken over: {spec.get('label')} | {spec.get('variant')} | seed {spec.get('seed')} (its worker died "
+              "or its heartbeat stopped; marked interrupted, trained again here)", flush=True)
 
 
 def check_workers(workers) -> int:

@@ -42,13 +42,16 @@ from optuna.trial import TrialState
 
 __all__ = ["Store", "StoreError", "Claim", "default_results_dir", "default_storage_url", "mask_url", "check_writable"]
 
-HEARTBEAT_SECONDS = 20
-GRACE_SECONDS = 120
-HOST = socket.gethostname()
+# A worker records a heartbeat this often; a run whose heartbeat is older than the grace is taken
+# over by another machine. `RNNZOO_HOST` names this machine (default: its host name).
+HEARTBEAT_SECONDS = float(os.environ.get("RNNZOO_HEARTBEAT_SECONDS", 20))
+GRACE_SECONDS = float(os.environ.get("RNNZOO_HEARTBEAT_GRACE", 120))
+HOST = os.environ.get("RNNZOO_HOST") or socket.gethostname()
 DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED, "pruned": TrialState.PRUNED,
                 "failed": TrialState.FAIL, "interrupted": TrialState.FAIL}
 SAMPLERS = ("random", "tpe", "qmc")
+ADVISORY_LOCK = 730_211_951  # the PostgreSQL advisory lock that serialises enqueueing
 PRUNERS = ("hyperband", "median")
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -142,8 +145,8 @@ class Store:
                         url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
                         grace_period=GRACE_SECONDS)
                     break
-                except sqlalchemy.exc.IntegrityError:  # another process created the schema first
-                    time.sleep(0.5 * (attempt + 1))
+                except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                    time.sleep(0.5 * (attempt + 1))  # another process was creating the schema at the same time
                 except Exception as error:  # noqa: BLE001 - any driver error means: cannot open
                     raise StoreError(self._describe(error)) from None
             else:
@@ -169,17 +172,31 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Serialises enqueueing and schema creation across processes of this machine (SQLite);
-        on a server the database's own transactions do it."""
-        if self._sqlite_path is None:
-            yield
+        """Serialises enqueueing and schema creation across processes: a file lock beside an
+        SQLite store (one machine), an advisory lock on PostgreSQL (any number of machines)."""
+        if self._sqlite_path is not None:
+            with open(self._sqlite_path.with_name(self._sqlite_path.name + ".lock"), "w") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
             return
-        with open(self._sqlite_path.with_name(self._sqlite_path.name + ".lock"), "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        if not self.url.startswith(("postgresql", "postgres")):
+            yield  # other servers: the conditional claim still keeps a run from being trained twice
+            return
+        engine = sqlalchemy.create_engine(self.url, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK})
+                try:
+                    yield
+                finally:
+                    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK})
+        except sqlalchemy.exc.OperationalError as error:
+            raise StoreError(self._describe(error)) from None
+        finally:
+            engine.dispose()
 
     # --- studies ------------------------------------------------------------------------------
 

@@ -19,3 +19,37 @@ def randomize_weights(layer, rng, scale=0.5):
 
 def weights_by_name(cell):
     return {w.name: keras.ops.convert_to_numpy(w) for w in cell.weights}
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A throw-away PostgreSQL server for the session (pgserver, from PyPI: its binaries ship in the
+    wheel); a test that needs it fails with the reason if it cannot start, never skips."""
+    try:
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    except Exception as error:  # noqa: BLE001 - any reason is reported
+        pytest.fail(f"could not start a PostgreSQL server for the tests (pgserver): {type(error).__name__}: {error}")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres, request):
+    """A new, empty database on the session's server, as a SQLAlchemy URL (Unix socket)."""
+    import hashlib
+
+    name = "zoo_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    postgres.psql(f"DROP DATABASE IF EXISTS {name};")
+    postgres.psql(f"CREATE DATABASE {name};")
+    uri = postgres.get_uri()
+    return uri.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request, tmp_path):
+    """The results store, on SQLite and on a real PostgreSQL: the queue's guarantees hold on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")

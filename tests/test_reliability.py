@@ -49,10 +49,10 @@ def _claimer(url, grid, labels, runs_json, barrier, queue):
     queue.put(claimed)
 
 
-def test_four_processes_claim_every_run_exactly_once_from_a_new_store(tmp_path):
+def test_four_processes_claim_every_run_exactly_once_from_a_new_store(storage):
     runs = expand("standard", ["seeds=" + ",".join(map(str, range(9)))], "task=adding")[:216]
     assert len(runs) == 216 and len({r.key for r in runs}) == 216
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+    url = storage
     context = multiprocessing.get_context("spawn")
     barrier, queue = context.Barrier(4), context.Queue()
     processes = [context.Process(target=_claimer, args=(url, "standard", {"adding": False},
@@ -60,7 +60,14 @@ def test_four_processes_claim_every_run_exactly_once_from_a_new_store(tmp_path):
                  for _ in range(4)]
     for process in processes:
         process.start()
-    claimed = [key for _ in processes for key in queue.get(timeout=300)]
+    claimed, answers, deadline = [], 0, time.time() + 300
+    while answers < len(processes):  # a process that dies fails the test at once, not after a timeout
+        try:
+            claimed += queue.get(timeout=2)
+            answers += 1
+        except Exception:  # noqa: BLE001 - queue.Empty
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            assert not dead and time.time() < deadline, f"a claiming process ended with {dead}"
     for process in processes:
         process.join(timeout=60)
         assert process.exitcode == 0
@@ -341,3 +348,40 @@ def test_a_garbled_unpacked_file_is_unpacked_again_from_its_archive(tmp_path, ca
     assert read_package_file(unpacked) == b"the/at dog/nn\n"
     assert "differs from its package's archive" in capsys.readouterr().err
     assert unpacked.read_bytes() == b"the/at dog/nn\n"
+
+
+
+def test_two_machines_share_a_grid_on_postgresql_and_one_takes_over_the_others_run(postgres_url, tmp_path):
+    """Two workers with their own results folders and host names share one PostgreSQL store; one
+    is killed mid-run; the other finishes the grid, taking the dead one's run over once its
+    heartbeat stops (no run lost, none trained twice)."""
+    def machine(name):
+        env = {**ENV, "RNNZOO_HOST": name, "RNNZOO_HEARTBEAT_SECONDS": "1", "RNNZOO_HEARTBEAT_GRACE": "4",
+               "RNNZOO_RESULTS": str(tmp_path / name)}
+        return subprocess.Popen([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--storage",
+                                 postgres_url, "--set", "seeds=0,1", "--set", "train.epochs=15",
+                                 "--set", "train.patience=15"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    a = machine("machine-a")
+    records = lambda: Store(postgres_url).records("smoke")  # noqa: E731
+    victim = wait_for(lambda: [r for r in records() if r["state"] == "RUNNING" and r.get("worker")])[0]
+    b = machine("machine-b")
+    a.send_signal(signal.SIGKILL)
+    a.communicate(timeout=60)
+    out, err = b.communicate(timeout=600)
+    assert b.returncode == 0, err
+    assert "waiting for" in out or "taken over" in out
+    final = records()
+    finished = [r["run_key"] for r in final if r["state"] == "COMPLETE"]
+    assert len(finished) == len(set(finished)) == 8  # every run of the grid, each once
+    dead = [r for r in final if r["run_key"] == victim["run_key"] and r["state"] == "FAIL"]
+    assert len(dead) == 1 and "no heartbeat" in dead[0]["error"] and dead[0]["worker"]["host"] == "machine-a"
+    assert {r["worker"]["host"] for r in final if r["state"] == "COMPLETE"} >= {"machine-b"}
+
+
+def test_an_unreachable_postgresql_is_named_with_its_password_masked(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    assert main(["run", "--grid", "smoke", "--storage", "postgresql://zoo:hunter2@127.0.0.1:9/results"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot open the results store 'postgresql://zoo:***@127.0.0.1:9/results'" in err and "hunter2" not in err

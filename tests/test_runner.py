@@ -24,11 +24,12 @@ def cli(*args, results, timeout=600):
                           cwd=ROOT, env=env, timeout=timeout)
 
 
-def trials_by_key(results: Path, grid="smoke"):
-    """Every attempt at a run, by run key, as Optuna stored it (read with Optuna itself)."""
+def trials_by_key(results, grid="smoke"):
+    """Every attempt at a run, by run key, as Optuna stored it (read with Optuna itself); `results`
+    is the results folder (its SQLite store) or a store URL."""
     import optuna
 
-    storage = f"sqlite:///{results / 'store.db'}"
+    storage = results if isinstance(results, str) else f"sqlite:///{results / 'store.db'}"
     out = {}
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
         if summary.study_name.startswith(f"{grid}/"):
@@ -68,20 +69,22 @@ def test_same_seed_reproduces_scores(tmp_path):
     assert scores[0] == scores[1] and len(scores[0]) == 2
 
 
-def test_two_workers_share_a_grid_without_duplicates(tmp_path):
+def test_two_workers_share_a_grid_without_duplicates(tmp_path, storage):
     # 12 runs: enough that the second worker is up (it imports the backend) before the first is done.
-    result = cli("run", "--grid", "smoke", "--workers", "2", "--set", "seeds=0,1,2", *FAST, results=tmp_path)
+    result = cli("run", "--grid", "smoke", "--workers", "2", "--set", "seeds=0,1,2", *FAST, "--storage", storage,
+                 results=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[w1] start" in result.stdout and "[w2] start" in result.stdout
-    trials = trials_by_key(tmp_path)
+    trials = trials_by_key(storage)
     assert len(trials) == 12
     assert all(len(t) == 1 and t[0].state == TrialState.COMPLETE for t in trials.values())
 
 
-def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path):
+def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, storage):
     env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--set", "train.epochs=40",
-                             "--set", "train.patience=40"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+                             "--set", "train.patience=40", "--storage", storage], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True)
     try:
         for line in proc.stdout:  # wait until the first run has finished and the second has started
             if line.startswith("start") and "cifg" in line:
@@ -90,14 +93,14 @@ def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    before = trials_by_key(tmp_path)
+    before = trials_by_key(storage)
     assert sum(t.state == TrialState.RUNNING for ts in before.values() for t in ts) == 1
 
     resumed = cli("run", "--grid", "smoke", "--set", "train.epochs=40", "--set", "train.patience=40",
-                  "--only", "task=adding", results=tmp_path)
+                  "--only", "task=adding", "--storage", storage, results=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "start  adding | lstm" not in resumed.stdout  # finished before the kill: not trained again
-    after = trials_by_key(tmp_path)
+    after = trials_by_key(storage)
     adding_keys = {r.key for r in expand("smoke", ["train.epochs=40", "train.patience=40"], "task=adding")}
     for key in adding_keys:
         states = [t.state for t in after[key]]

@@ -32,6 +32,10 @@ def cmd_grids(args) -> int:
         tasks = ", ".join(sorted({r.label for r in runs}))
         print(f"{name}: {grid['description']}\n    {len(runs)} runs | tasks: {tasks} | "
               f"variants: {', '.join(grid['variants'])} | seeds: {grid['seeds']}")
+    print("\nA grid of your own: a TOML file with the same keys, run with --grid path/to/grid.toml, e.g.\n")
+    from experiments import declarations
+
+    print("\n".join("    " + line for line in declarations.__doc__.split("\n\n")[1].splitlines()))
     return 0
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import zoo
@@ -28,7 +29,8 @@ from experiments.settings import RunSpec, check_seeds
 from experiments.tasks import get_task
 from experiments.topologies import get_topology
 
-__all__ = ["GRIDS", "RunSpec", "expand", "get_grid", "list_grids", "file_name", "parse_overrides", "parse_only"]
+__all__ = ["GRIDS", "RunSpec", "expand", "get_grid", "grid_name_of", "list_grids", "file_name", "parse_overrides",
+           "parse_only"]
 
 CORE = ["vanilla", "lstm", "peephole", "cifg", "gru", "bi-lstm"]
 
@@ -107,9 +109,21 @@ def list_grids() -> list[str]:
 
 
 def get_grid(name: str) -> dict:
+    """A built-in grid by name, or a grid file (`*.toml`, see `experiments.declarations`)."""
+    from experiments.declarations import check_grid, is_file, load_grid
+
     if name in GRIDS:
-        return GRIDS[name]
+        return check_grid(name, GRIDS[name])
+    if is_file(name):
+        return load_grid(name)[1]
     raise unknown_name("grid", name, GRIDS)
+
+
+def grid_name_of(name: str) -> str:
+    """The name a grid's runs are filed under: a built-in name, or a grid file's stem."""
+    from experiments.declarations import is_file
+
+    return Path(name).stem if name not in GRIDS and is_file(name) else name
 
 
 def expand_variants(patterns: list[str]) -> list[str]:
@@ -167,9 +181,10 @@ def parse_only(expression: str | None) -> dict[str, list[str]]:
     return filters
 
 
-def expand(grid_name: str, overrides: list[str] | None = None, only: str | None = None) -> list[RunSpec]:
-    """Every run of a grid with its resolved settings; all checks happen here, before any training."""
-    grid = get_grid(grid_name)
+def expand(grid: str, overrides: list[str] | None = None, only: str | None = None) -> list[RunSpec]:
+    """Every run of a grid (a name or a grid file) with its resolved settings; all checks happen
+    here, before any training."""
+    grid_name, grid = grid_name_of(grid), get_grid(grid)
     cli = parse_overrides(overrides or [])
     filters = parse_only(only)
     variants = expand_variants(grid["variants"])

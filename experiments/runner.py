@@ -369,10 +369,11 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
     if not runs:
         raise ValueError(f"grid {grid!r} with these filters has no runs.")
     session = Session(storage, results_dir, worker_id, any(r.train["mixed_precision"] for r in runs))
-    session.store.open_grid(grid, {r.label: get_task(r.task).higher_is_better for r in runs})
-    args = ["run", "--grid", grid, *[a for item in overrides or [] for a in ("--set", item)],
+    session.store.open_grid(runs[0].grid, {r.label: get_task(r.task).higher_is_better for r in runs})
+    grid_arg = str(Path(grid).resolve()) if runs[0].grid != grid else grid  # a grid file, for the workers
+    args = ["run", "--grid", grid_arg, *[a for item in overrides or [] for a in ("--set", item)],
             *(["--only", only] if only else [])]
-    return session.train(Queue(f"grid {grid}", runs, args), workers)
+    return session.train(Queue(f"grid {runs[0].grid}", runs, args), workers)
 
 
 def _visible_gpus() -> list[str]:

@@ -16,6 +16,8 @@ slice and parallel-coordinate views work on it; the retraining is filed under ".
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from experiments.runner import Queue, Session, check_workers
 from experiments.settings import RunSpec
 from experiments.spaces import Search
@@ -33,7 +35,8 @@ def search(space: str, overrides=None, only=None, storage=None, results_dir=None
     plan = Search(space, overrides, only)  # every check, before anything trains
     session = Session(storage, results_dir, worker_id)
     session.store.open_studies(plan.directions())
-    args = ["search", "--space", space, *[a for item in overrides or [] for a in ("--set", item)],
+    space_arg = str(Path(space).resolve()) if plan.name != space else space  # a space file, for the workers
+    args = ["search", "--space", space_arg, *[a for item in overrides or [] for a in ("--set", item)],
             *(["--only", only] if only else [])]
     status = 0
     if phase in (None, "search"):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -114,8 +115,13 @@ def list_spaces() -> list[str]:
 
 
 def get_space(name: str) -> dict:
+    """A built-in space by name, or a search-space file (`*.toml`, see `experiments.declarations`)."""
+    from experiments.declarations import is_file, load_space
+
     if name in SPACES:
         return SPACES[name]
+    if is_file(name):
+        return load_space(name)[1]
     raise unknown_name("search space", name, SPACES, plural="search spaces")
 
 
@@ -178,8 +184,10 @@ class Search:
         trials = space.get("trials")
         if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
             raise ValueError(f"{where}: trials must be a positive integer (trials per variant and task), got {trials!r}.")
-        self.name, self.space, self.trials = name, space, trials
-        self.grid = f"search-{name}"
+        from experiments.declarations import is_file
+
+        self.name, self.space, self.trials = Path(name).stem if name not in SPACES and is_file(name) else name, space, trials
+        self.grid = f"search-{self.name}"
         self.sampler = space.get("sampler", "random")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"{where}: sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}.")

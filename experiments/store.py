@@ -82,7 +82,9 @@ def default_results_dir() -> Path:
 
 
 def default_storage_url(results_dir: Path | None = None) -> str:
-    return f"sqlite:///{(results_dir or default_results_dir()) / 'store.db'}"
+    """`$RNNZOO_STORAGE` (e.g. a PostgreSQL URL with its password, kept out of files and command
+    lines), else the SQLite file `store.db` in the results folder."""
+    return os.environ.get("RNNZOO_STORAGE") or f"sqlite:///{(results_dir or default_results_dir()) / 'store.db'}"
 
 
 def check_writable(folder: Path, what: str) -> Path:

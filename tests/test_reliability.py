@@ -385,3 +385,7 @@ def test_an_unreachable_postgresql_is_named_with_its_password_masked(tmp_path, c
     assert main(["run", "--grid", "smoke", "--storage", "postgresql://zoo:hunter2@127.0.0.1:9/results"]) == 1
     err = capsys.readouterr().err
     assert "cannot open the results store 'postgresql://zoo:***@127.0.0.1:9/results'" in err and "hunter2" not in err
+    monkeypatch.setenv("RNNZOO_STORAGE", "postgresql://zoo:hunter2@127.0.0.1:9/from-env")  # the URL from the environment
+    assert main(["run", "--grid", "smoke"]) == 1
+    err = capsys.readouterr().err
+    assert "'postgresql://zoo:***@127.0.0.1:9/from-env'" in err and "hunter2" not in err

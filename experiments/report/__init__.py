@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.grids import expand, get_grid
+from experiments.grids import expand, get_grid, grid_name_of
 from experiments.report.load import load_results, load_runs, main_metric
 from experiments.report.render import page
 from experiments.report.sections import SECTIONS, recommendation_lines
@@ -43,10 +43,11 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
     runs = expand(grid, overrides, only)  # unknown grid or setting: an error listing the valid ones
     results_dir = Path(results_dir) if results_dir else default_results_dir()
     store = Store(storage or default_storage_url(results_dir), create=False)
-    out = check_writable(Path(out_dir) if out_dir else default_reports_dir(results_dir) / grid, "the report")
-    results = load_results(grid, get_grid(grid)["description"], store, runs)
+    name = grid_name_of(grid)
+    out = check_writable(Path(out_dir) if out_dir else default_reports_dir(results_dir) / name, "the report")
+    results = load_results(name, get_grid(grid)["description"], store, runs)
     if results.frame.empty:
-        print(f"no runs of grid {grid!r} in the results store {mask_url(store.url)}; "
+        print(f"no runs of grid {name!r} in the results store {mask_url(store.url)}; "
               f"run `make experiments GRID={grid}` first.")
         return 1
 
@@ -55,12 +56,12 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
         markdown += section(results, out)
     text = "\n".join(markdown)
     (out / "README.md").write_text(text, encoding="utf-8")
-    (out / "index.html").write_text(page(f"RNN Zoo: {grid}", text), encoding="utf-8")
+    (out / "index.html").write_text(page(f"RNN Zoo: {name}", text), encoding="utf-8")
     results.frame.drop(columns=["history"], errors="ignore").to_csv(out / "runs.csv", index=False)
 
     if not results.finished.empty:
         print("\n".join(recommendation_lines(recommendations(results.finished), caption=False)))
-    print(f"report of grid {grid!r}: {len(results.finished)} finished runs, "
+    print(f"report of grid {name!r}: {len(results.finished)} finished runs, "
           f"{results.finished['label'].nunique()} tasks -> {out / 'index.html'}")
     if len(results.problems) or results.missing:
         print(f"  {len(results.problems)} run(s) not finished and {len(results.missing)} missing; listed in the report.")

@@ -1,0 +1,93 @@
+"""Grids and search spaces in TOML files of one's own: the built-in schema, the same clear errors."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments.__main__ import main
+from experiments.spaces import Search
+from experiments.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GRID = """\
+description = "LSTM and GRU on a tiny adding problem"
+variants = ["lstm", "gru"]
+seeds = [0, 1]
+tasks = [{task = "adding", size = "smoke", params = {T = 8}}]
+
+[model]
+units = 8
+
+[train]
+epochs = 1
+
+[overrides.adding.train]
+learning_rate = 0.005
+"""
+
+
+def test_a_grid_file_runs_and_reports_like_a_built_in_grid(tmp_path):
+    path = tmp_path / "my-grid.toml"
+    path.write_text(GRID)
+    env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path / "results"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = subprocess.run([sys.executable, "-m", "experiments", "run", "--grid", str(path), "--workers", "2"],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "grid my-grid: 4 runs" in run.stdout
+    records = Store(f"sqlite:///{tmp_path / 'results' / 'store.db'}").records("my-grid")
+    assert len(records) == 4 and {r["state"] for r in records} == {"COMPLETE"}
+    assert {r["train"]["learning_rate"] for r in records} == {0.005} and {r["params"]["T"] for r in records} == {8}
+    report = subprocess.run([sys.executable, "-m", "experiments", "report", "--grid", str(path)], capture_output=True,
+                            text=True, cwd=ROOT, env=env, timeout=600)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "reports" / "my-grid" / "leaderboard-adding.csv").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    (GRID.replace("seeds = [0, 1]", "seeds = [0, 1]\ncolour = \"red\""),
+     r"grid my-grid: unknown key\(s\) colour; valid keys: description, variants, tasks, seeds, model, train, overrides"),
+    (GRID.replace('variants = ["lstm", "gru"]', 'variants = "lstm"'), r"`variants` must be a list, got str 'lstm'"),
+    (GRID.replace("seeds = [0, 1]", 'seeds = ["zero"]'), r"`seeds` must hold integers, got 'zero'"),
+    (GRID.replace('size = "smoke"', 'sise = "smoke"'), r"grid my-grid tasks\[0\]: unknown key\(s\) sise; valid keys: task, size, params"),
+    (GRID.replace("[train]", "[train\n"), r"my-grid.toml: TOML syntax error: .*line 9"),
+    (GRID.replace("epochs = 1", "epochs = 0"), r"train.epochs must be an integer >= 1, got 0"),
+    (GRID.replace('"gru"]', '"gruu"]'), r"unknown variant 'gruu'. Did you mean 'gru'"),
+])
+def test_a_bad_grid_file_is_refused_before_anything_trains(text, message, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "my-grid.toml"
+    path.write_text(text)
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    assert main(["run", "--grid", str(path)]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "store.db").exists()
+
+
+def test_a_missing_grid_file_is_named(tmp_path, capsys):
+    assert main(["run", "--grid", str(tmp_path / "nope.toml")]) == 2
+    assert f"no such file {tmp_path / 'nope.toml'}" in capsys.readouterr().err
+
+
+def test_a_search_space_file_declares_a_search(tmp_path):
+    path = tmp_path / "my-space.toml"
+    path.write_text("""\
+variants = ["lstm", "cifg"]
+tasks = [{task = "adding", size = "smoke"}]
+trials = 2
+retrain_seeds = [0, 1, 2]
+[train]
+epochs = 1
+[search]
+"train.learning_rate" = ["log_uniform", 1e-3, 3e-2]
+"model.units" = ["log_int", 4, 16]
+""")
+    plan = Search(str(path))
+    assert plan.name == "my-space" and plan.grid == "search-my-space" and len(plan.runs) == 4
+    assert plan.distributions["train.learning_rate"] == ("log_uniform", [1e-3, 3e-2])
+    path.write_text(path.read_text().replace('["log_int", 4, 16]', '["log_int", 16, 4]'))
+    with pytest.raises(ValueError, match=r"model.units has low 16 > high 4"):
+        Search(str(path))

@@ -14,7 +14,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench wheelhouse gpu-check list clean
+.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench wheelhouse gpu-check tensorboard dashboard list clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
@@ -64,6 +64,12 @@ wheelhouse: $(STAMP) ## download, here, the wheels and data a GPU machine withou
 
 gpu-check: ## on a GPU machine (no internet, JAX, Python 3.12): install from .wheelhouse/, bench and train on JAX; writes reports/gpu/
 	KERAS_BACKEND=jax $(PYTHON) -m experiments.gpu_check run $(ARGS)
+
+tensorboard: $(STAMP) ## serve the TensorBoard logs of GRID's runs (scalars per epoch, settings under HPARAMS)
+	$(VENV)/bin/tensorboard --logdir results/$(GRID) $(ARGS)
+
+dashboard: $(STAMP) ## serve optuna-dashboard on the results store (studies, trials, importance)
+	$(VENV)/bin/optuna-dashboard sqlite:///results/store.db $(ARGS)
 
 bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
 	$(PY) -m zoo.bench $(ARGS)

@@ -51,14 +51,14 @@ def cmd_settings(args) -> int:
 def cmd_run(args) -> int:
     from experiments.runner import run
 
-    return run(args.grid, args.set, args.only, args.storage, args.results, args.workers, args.worker_id)
+    return run(args.grid, args.set, args.only, args.storage, args.results, args.workers, args.worker_id, args.devices)
 
 
 def cmd_search(args) -> int:
     from experiments.search import search
 
     return search(args.space, args.set, args.only, args.storage, args.results, args.workers, args.worker_id,
-                  args.phase)
+                  args.phase, args.devices)
 
 
 def cmd_spaces(args) -> int:
@@ -121,7 +121,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting: model.units=64, train.epochs=3, params.adding.T=100, seeds=0,1, size=smoke")
     p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (one per GPU on a multi-GPU machine)")
+    p.add_argument("--workers", default="1", help="worker processes, or auto: one per GPU (1 on a CPU); on a "
+                   "CPU the workers share the cores' threads")
+    p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
     p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
     p.add_argument("--results", help="folder for run artifacts (default results/)")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
@@ -132,7 +134,8 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a fixed setting, the size or a task parameter (not what the space samples)")
     p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--workers", default="1", help="worker processes, or auto: one per GPU")
+    p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
     p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
     p.add_argument("--results", help="folder for run artifacts (default results/)")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
@@ -147,7 +150,8 @@ def main(argv=None) -> int:
     p.add_argument("--storage")
     p.add_argument("--results")
     p.add_argument("--out", help="output folder (default reports/search-<space> beside the results folder)")
-    p.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--workers", help=argparse.SUPPRESS)
+    p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report_search)
 
     p = sub.add_parser("generate", help="sample text from a trained language model (e.g. write Tang poems)")
@@ -167,7 +171,8 @@ def main(argv=None) -> int:
     p.add_argument("--storage")
     p.add_argument("--results")
     p.add_argument("--out", help="output folder (default reports/<grid> beside the results folder)")
-    p.add_argument("--workers", type=int, help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
+    p.add_argument("--workers", help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
+    p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)

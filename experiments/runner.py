@@ -42,14 +42,20 @@ def _fmt_seconds(seconds: float) -> str:
 
 
 def setup_device(mixed_precision: bool = False) -> str:
-    """Use the GPU when the backend sees one (memory growth on TensorFlow); describe the device."""
+    """Use the GPU when the backend sees one (memory growth on TensorFlow); describe the device.
+    `$RNNZOO_THREADS` (set for each of N workers on a CPU) caps the backend's thread pools."""
     import keras
 
     backend = keras.backend.backend()
+    threads = int(os.environ.get("RNNZOO_THREADS", "0"))
     if backend == "tensorflow":
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")  # each run builds new models; their first traces are expected
+        if threads:
+            with contextlib.suppress(RuntimeError):  # only before the runtime starts
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
         gpus = tf.config.list_physical_devices("GPU")
         for gpu in gpus:
             try:
@@ -73,7 +79,9 @@ def environment(device: str) -> dict:
     import keras
 
     env = {"backend": keras.backend.backend(), "keras": keras.__version__, "device": device,
-           "python": platform.python_version(), "host": platform.node()}
+           "python": platform.python_version(), "host": platform.node(),
+           "threads": int(os.environ.get("RNNZOO_THREADS", "0")) or None,
+           "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     for module in ("tensorflow", "jax"):
         try:
             env[module] = __import__(module).__version__
@@ -242,7 +250,12 @@ class Queue:
 class Session:
     """One process of a command: its store, device, environment and signal handling."""
 
-    def __init__(self, storage, results_dir, worker_id, mixed_precision=False):
+    def __init__(self, storage, results_dir, worker_id, mixed_precision=False, devices=None, workers=1):
+        self.devices = devices  # GPU indices, one worker each (the main process takes the first)
+        if worker_id is None and devices:
+            os.environ["CUDA_VISIBLE_DEVICES"] = devices[0]  # before the backend starts its devices
+        elif worker_id is None and workers > 1 and not _visible_gpus():
+            os.environ["RNNZOO_THREADS"] = str(threads_per_worker(workers))
         self.results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(),
                                           "run artifacts")
         self.storage = storage or default_storage_url(self.results_dir)
@@ -332,13 +345,17 @@ class Session:
 
     def _start_workers(self, queue: Queue, workers: int) -> dict[str, subprocess.Popen]:
         children = {}
-        gpus = _visible_gpus()
+        gpus = self.devices or _visible_gpus()
         for i in range(1, workers):
             cmd = [sys.executable, "-m", "experiments", *queue.worker_args, "--storage", self.storage,
                    "--results", str(self.results_dir), "--worker-id", f"w{i + 1}"]
             env_vars = {**os.environ, "RNNZOO_PARENT_PID": str(os.getpid())}
             if gpus:  # one worker per GPU
                 env_vars["CUDA_VISIBLE_DEVICES"] = gpus[i % len(gpus)]
+            else:  # N workers share the cores instead of each taking them all
+                env_vars["RNNZOO_THREADS"] = str(threads_per_worker(workers))
+                env_vars["XLA_FLAGS"] = (env_vars.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                         f"intra_op_parallelism_threads={threads_per_worker(workers)}").strip()
             # A session of its own: a terminal's Ctrl-C reaches the main process only, which
             # forwards one SIGINT, so no worker is cut short twice while it writes its record.
             children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True,
@@ -354,21 +371,42 @@ def _taken_over(specs):
               "or its heartbeat stopped; marked interrupted, trained again here)", flush=True)
 
 
-def check_workers(workers) -> int:
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def check_workers(workers, devices: str | None = None) -> tuple[int, list[str] | None]:
+    """(number of workers, GPU indices to pin them to or None) from `--workers N|auto` and
+    `--devices 0,1`; a ValueError naming a GPU that does not exist."""
+    gpus = _visible_gpus()
+    if devices is not None:
+        wanted = [d.strip() for d in str(devices).split(",") if d.strip()]
+        if not wanted:
+            raise ValueError(f"--devices takes GPU indices such as 0,1, got {devices!r}.")
+        for device in wanted:
+            if device not in gpus:
+                have = f"this machine has GPU(s) {', '.join(gpus)}" if gpus else "this machine shows no GPU (nvidia-smi)"
+                raise ValueError(f"--devices: GPU {device} does not exist; {have}.")
+        return len(wanted), wanted
+    if workers == "auto":
+        return (len(gpus), gpus) if gpus else (1, None)
+    if isinstance(workers, str) and workers.isdigit():
+        workers = int(workers)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {workers!r}.")
-    return workers
+        raise ValueError(f"--workers must be a positive integer or auto, got {workers!r}.")
+    return workers, None
 
 
-def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, workers: int = 1,
-        worker_id: str | None = None) -> int:
+def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, workers: int | str = 1,
+        worker_id: str | None = None, devices: str | None = None) -> int:
     """The `run` command. Returns the process exit code: 0 when every run of the grid is done,
     1 when a run failed or a worker died, 130 when interrupted."""
-    check_workers(workers)
+    workers, devices = check_workers(workers, devices)
     runs = expand(grid, overrides, only)  # every check, before anything trains
     if not runs:
         raise ValueError(f"grid {grid!r} with these filters has no runs.")
-    session = Session(storage, results_dir, worker_id, any(r.train["mixed_precision"] for r in runs))
+    session = Session(storage, results_dir, worker_id, any(r.train["mixed_precision"] for r in runs), devices,
+                      workers)
     session.store.open_grid(runs[0].grid, {r.label: get_task(r.task).higher_is_better for r in runs})
     grid_arg = str(Path(grid).resolve()) if runs[0].grid != grid else grid  # a grid file, for the workers
     args = ["run", "--grid", grid_arg, *[a for item in overrides or [] for a in ("--set", item)],

@@ -25,15 +25,15 @@ from experiments.spaces import Search
 PHASES = ("search", "retrain")
 
 
-def search(space: str, overrides=None, only=None, storage=None, results_dir=None, workers: int = 1,
-           worker_id: str | None = None, phase: str | None = None) -> int:
+def search(space: str, overrides=None, only=None, storage=None, results_dir=None, workers: int | str = 1,
+           worker_id: str | None = None, phase: str | None = None, devices: str | None = None) -> int:
     """The `search` command; returns the exit status (0 all done, 1 a run failed or a worker
     died, 130 interrupted). A worker (`worker_id`) does one `phase`; the main process both."""
-    check_workers(workers)
+    workers, devices = check_workers(workers, devices)
     if phase is not None and phase not in PHASES:
         raise ValueError(f"--phase must be one of {', '.join(PHASES)}, got {phase!r}.")
     plan = Search(space, overrides, only)  # every check, before anything trains
-    session = Session(storage, results_dir, worker_id)
+    session = Session(storage, results_dir, worker_id, devices=devices, workers=workers)
     session.store.open_studies(plan.directions())
     space_arg = str(Path(space).resolve()) if plan.name != space else space  # a space file, for the workers
     args = ["search", "--space", space_arg, *[a for item in overrides or [] for a in ("--set", item)],

@@ -90,6 +90,25 @@ def _stop_when_asked(stop, prune):
     return StopWhenAsked()
 
 
+def _tensorboard(spec: RunSpec, run_dir: Path) -> list:
+    """A Keras TensorBoard callback writing every epoch's scalars to `run_dir/tensorboard`, and the
+    run's settings through TensorBoard's HParams plugin, or [] where TensorFlow or TensorBoard is
+    not installed (the run goes on without)."""
+    try:
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hp
+    except ImportError:
+        return []
+    import keras
+
+    log_dir = run_dir / "tensorboard"
+    hparams = {"variant": spec.variant, "seed": spec.seed, "task": spec.label,
+               **{f"model.{k}": v for k, v in spec.model.items()}, **{f"train.{k}": v for k, v in spec.train.items()}}
+    with tf.summary.create_file_writer(str(log_dir / "hparams")).as_default():
+        hp.hparams({k: v for k, v in hparams.items() if isinstance(v, (bool, int, float, str))}, trial_id=spec.key)
+    return [keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, profile_batch=0)]
+
+
 def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, prune=None) -> dict[str, Any]:
     """Train the run `spec` and return its record (metrics, timings, history, status).
 
@@ -129,6 +148,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
                                       restore_best_weights=True),
         timer,
+        *(_tensorboard(spec, run_dir) if run_dir is not None else []),
     ]
     train, val = data.train, data.val
     stream = log if log is not None else io.StringIO()  # Keras' epoch lines go to the run log

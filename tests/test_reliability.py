@@ -237,7 +237,9 @@ def test_reports_go_beside_the_results_folder(tmp_path, monkeypatch):
     ("smoke", ["--set", "seeds=0,0"], r"seed 0 is given twice in --set seeds"),
     ("quick", ["--set", "params.seq_mnist.n_train=70000"],
      r"seq_mnist has 60000 training images.*n_train=70000 \+ n_val=500 = 70500"),
-    ("smoke", ["--workers", "0"], r"--workers must be a positive integer, got 0"),
+    ("smoke", ["--workers", "0"], r"--workers must be a positive integer or auto, got 0"),
+    ("smoke", ["--workers", "many"], r"--workers must be a positive integer or auto, got 'many'"),
+    ("smoke", ["--devices", "3"], r"--devices: GPU 3 does not exist; this machine shows no GPU"),
 ])
 def test_bad_values_stop_before_anything_is_stored(grid, args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))

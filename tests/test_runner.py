@@ -78,6 +78,8 @@ def test_two_workers_share_a_grid_without_duplicates(tmp_path, storage):
     trials = trials_by_key(storage)
     assert len(trials) == 12
     assert all(len(t) == 1 and t[0].state == TrialState.COMPLETE for t in trials.values())
+    # On a CPU the two workers share the cores: each backend's thread pool takes its half.
+    assert {t[0].user_attrs["environment"]["threads"] for t in trials.values()} == {max(1, os.cpu_count() // 2)}
 
 
 def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, storage):

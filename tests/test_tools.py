@@ -1,0 +1,74 @@
+"""The tools the README names work on the project's output: TensorBoard reads each run's logs,
+optuna-dashboard serves the results store over HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from experiments import runner
+from experiments.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_each_run_writes_tensorboard_scalars_and_its_settings(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert runner.run("smoke", ["train.epochs=3", "train.patience=3"], "task=adding,variant=lstm",
+                      results_dir=tmp_path) == 0
+    (run_dir,) = (tmp_path / "smoke" / "adding" / "lstm").iterdir()
+    train = EventAccumulator(str(run_dir / "tensorboard" / "train"), size_guidance={"tensors": 0}).Reload()
+    losses = [event for event in train.Tensors("epoch_loss")]
+    assert [event.step for event in losses] == [0, 1, 2]  # one scalar per epoch
+    history = json.loads((run_dir / "record.json").read_text())["history"]["loss"]
+    import numpy as np
+
+    np.testing.assert_allclose([float(np.asarray(__import__("tensorflow").make_ndarray(e.tensor_proto)))
+                                for e in losses], history, rtol=1e-5)
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    content = EventAccumulator(str(run_dir / "tensorboard" / "hparams")).Reload().PluginTagToContent("hparams")
+    session = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
+    record = json.loads((run_dir / "record.json").read_text())
+    spec = json.loads((run_dir / "run.log").read_text().splitlines()[0].split(": ", 1)[1])
+    assert session.hparams["train.learning_rate"].number_value == spec["train"]["learning_rate"]
+    assert session.hparams["model.units"].number_value == spec["model"]["units"]
+    assert session.hparams["variant"].string_value == "lstm" and record["status"] == "finished"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_optuna_dashboard_serves_the_results_store(tmp_path):
+    assert runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path) == 0
+    url, port = f"sqlite:///{tmp_path / 'store.db'}", _free_port()
+    executable = Path(sys.executable).parent / "optuna-dashboard"  # the command the README names
+    dashboard = subprocess.Popen([str(executable), url, "--host", "127.0.0.1", "--port", str(port)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, body = time.time() + 60, None
+        while body is None and time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=5) as response:
+                    body = json.loads(response.read())
+            except OSError:
+                time.sleep(0.5)
+        assert body is not None, "optuna-dashboard did not answer"
+        names = {study["study_name"] for study in body["study_summaries"]}
+        assert names == {"smoke/adding"}
+        (study,) = body["study_summaries"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{study['study_id']}", timeout=10) as response:
+            trials = json.loads(response.read())["trials"]
+        stored = [r for r in Store(url).records("smoke")]
+        assert sorted(t["values"][0] for t in trials) == sorted(r["test"]["mse"] for r in stored)
+    finally:
+        dashboard.terminate()
+        dashboard.wait(timeout=10)

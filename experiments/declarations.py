@@ -24,7 +24,7 @@ from pathlib import Path
 
 GRID_KEYS = {"description": str, "variants": list, "tasks": list, "seeds": list, "model": dict, "train": dict,
              "overrides": dict}
-TASK_KEYS = {"task": str, "size": str, "params": dict}
+TASK_KEYS = {"task": str, "size": str, "params": dict, "variants": list}  # variants: this task's own, else the grid's
 
 
 def is_file(name: str) -> bool:
@@ -72,6 +72,9 @@ def check_grid(name: str, grid: dict) -> dict:
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: tasks[{i}] must be a table such as {{task = \"adding\"}}, got {entry!r}.")
         check_keys(f"{where} tasks[{i}]", entry, TASK_KEYS, required=("task",))
+        bad = [v for v in entry.get("variants", []) if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"{where} tasks[{i}]: `variants` must hold names, got {bad[0]!r}.")
     for key in ("variants", "seeds"):
         bad = [v for v in grid[key] if not isinstance(v, str if key == "variants" else int) or isinstance(v, bool)]
         if bad:

@@ -7,6 +7,9 @@
 - per task: `leaderboard-<task>.{md,html,csv}`: variant, parameters, the main test metric as
   mean, standard deviation and 95% confidence interval over seeds, best seed, the trivial
   baseline, epochs, time per epoch, time relative to `lstm`, and Welch's t-test against `lstm`.
+- against the literature: `literature.{md,html,csv}`: every published number of
+  `experiments.literature` with a counterpart in the grid, beside this grid's mean and interval,
+  the settings side by side and a verdict; the literature's qualitative claims judged from the runs.
 - across tasks: `ranks.csv` and a heatmap of normalised scores, and the mean rank per variant.
 - plots (`*.png`): learning curves, scores per seed, score against parameters and against
   training time.

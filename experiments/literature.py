@@ -1,0 +1,296 @@
+"""Published results, as data with citations, and how a grid's results are judged against them.
+
+Two kinds of entry:
+
+- `Published`: one number of a paper's table (a variant, a task as the paper set it, a metric,
+  a value) with the paper's setting (sequence length, model size, optimizer, seeds, split).
+  `compare` sets it beside this harness's scores over seeds and gives a verdict: `agrees` (the
+  published value lies within the seeds' spread or the 95% interval of their mean), `better`,
+  `worse`, or `not comparable` with the reason (another sequence length, corpus or metric).
+- `Claim`: a qualitative finding ("NFG is worse than the peephole LSTM"), judged by Welch's test
+  on every task of a grid where both variants ran: `supported`, `contradicted`, `mixed`, `not
+  shown` (no task separates them) or `consistent` (for a claim of no difference: no task
+  separates them, which is all that seeds can say).
+
+References are never tuned to agree: where this harness disagrees after a fair run, the report
+says so, with the differences of setting that may explain it.
+
+    >>> from experiments.literature import PUBLISHED, CLAIMS, SOURCES
+    >>> [p.value for p in PUBLISHED if p.source == "bai2018" and p.task == "adding"]
+    [0.164, 5.3e-05, 0.177]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Source", "Published", "Claim", "Verdict", "SOURCES", "PUBLISHED", "CLAIMS", "compare", "judge_claim",
+           "published_for", "VERDICTS", "CLAIM_VERDICTS", "TaskRuns"]
+
+VERDICTS = ("agrees", "better", "worse", "not comparable")
+CLAIM_VERDICTS = ("supported", "contradicted", "mixed", "not shown", "consistent", "not decided")
+
+
+@dataclass(frozen=True)
+class Source:
+    authors: str
+    title: str
+    where: str  # venue or arXiv number
+
+    def __str__(self):
+        return f"{self.authors}, \"{self.title}\", {self.where}"
+
+
+SOURCES = {
+    "bai2018": Source("Bai, Kolter & Koltun 2018",
+                      "An Empirical Evaluation of Generic Convolutional and Recurrent Networks for Sequence Modeling",
+                      "arXiv:1803.01271"),
+    "chung2014": Source("Chung, Gulcehre, Cho & Bengio 2014",
+                        "Empirical Evaluation of Gated Recurrent Neural Networks on Sequence Modeling", "arXiv:1412.3555"),
+    "le2015": Source("Le, Jaitly & Hinton 2015", "A Simple Way to Initialize Recurrent Networks of Rectified Linear Units",
+                     "arXiv:1504.00941"),
+    "jozefowicz2015": Source("Jozefowicz, Zaremba & Sutskever 2015",
+                             "An Empirical Exploration of Recurrent Network Architectures", "ICML 2015"),
+    "greff2017": Source("Greff, Srivastava, Koutnik, Steunebrink & Schmidhuber 2017", "LSTM: A Search Space Odyssey",
+                        "IEEE TNNLS 28(10), arXiv:1503.04069 (2015)"),
+    "field": Source("Textbook claims", "what courses on recurrent networks teach",
+                    "e.g. the Keras MNIST-by-rows example; Chung et al. 2014 on GRU parameters"),
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published number.
+
+    `match`: the task parameters that define the paper's version of the task (e.g. `{"T": 600}`);
+    a run with other values is `not comparable`. `setting`: the paper's other settings, shown
+    beside this run's (units or parameters, optimizer, epochs, seeds). `comparable`: a reason
+    this project's task can never match the paper's (another corpus), or None.
+    """
+
+    source: str
+    table: str
+    task: str
+    variant: str
+    metric: str
+    value: float
+    match: dict = field(default_factory=dict)
+    setting: dict = field(default_factory=dict)
+    comparable: str | None = None
+    checked: str = ""  # against what text the number was checked
+
+
+_BAI = dict(source="bai2018", table="Table 1")
+_BAI_CHECK = "the paper's Table 1 (arXiv v2)"
+_BAI_SEEDS = "one run per model reported"
+
+PUBLISHED: list[Published] = []
+for _task, _match, _metric, _values, _setting, _comparable in [
+    ("seq_mnist", {"order": "pixel"}, "accuracy", (0.872, 0.962, 0.215),
+     {"T": 784, "parameters": "about 70k", "optimizer": "tuned per model (Adam or RMSprop), grid search", "split": "60k/10k"}, None),
+    ("seq_mnist", {"order": "permuted"}, "accuracy", (0.857, 0.873, 0.253),
+     {"T": 784, "parameters": "about 70k", "optimizer": "tuned per model", "split": "60k/10k"}, None),
+    ("adding", {"T": 600}, "mse", (0.164, 5.3e-5, 0.177),
+     {"T": 600, "parameters": "about 70k", "optimizer": "tuned per model", "train sequences": 50000}, None),
+    ("copy_memory", {"T": 1000}, "cross_entropy", (0.0204, 0.0197, 0.0202),
+     {"T": 1000, "parameters": "about 16k", "optimizer": "tuned per model", "train sequences": 30000}, None),
+    ("bach_chorales", {}, "nll_per_frame", (8.45, 8.43, 8.91),
+     {"parameters": "about 300k", "data": "JSB Chorales (Boulanger-Lewandowski et al. 2012 split)"},
+     "the paper uses the JSB Chorales split of Boulanger-Lewandowski et al. 2012; this task uses music21's "
+     "Bach chorales with its own split and quantisation"),
+    ("ptb_char", {"n_train_tokens": 0}, "bits_per_token", (1.36, 1.37, 1.48),
+     {"parameters": "about 3M", "seq_len": 400, "data": "PTB characters, Mikolov's splits"}, None),
+    ("ptb_word", {"n_train_tokens": 0}, "perplexity", (78.93, 92.48, 114.50),
+     {"parameters": "about 13M", "seq_len": 80, "data": "PTB words, Mikolov's splits"}, None),
+]:
+    for _variant, _value in zip(("lstm", "gru", "vanilla"), _values):
+        PUBLISHED.append(Published(**_BAI, task=_task, variant=_variant, metric=_metric, value=_value, match=_match,
+                                   setting={**_setting, "seeds": _BAI_SEEDS}, comparable=_comparable,
+                                   checked=_BAI_CHECK))
+
+PUBLISHED += [
+    # Le et al. 2015, Table 1 (pixel MNIST) and its permuted column: IRNN 97% and 82%.
+    Published("le2015", "Table 1", "seq_mnist", "irnn", "accuracy", 0.97, {"order": "pixel"},
+              {"T": 784, "units": 100, "optimizer": "SGD, learning rate 1e-8, gradient clipping 1", "seeds": "best run"},
+              checked="the paper's Table 1 and abstract page"),
+    Published("le2015", "Table 1", "seq_mnist", "irnn", "accuracy", 0.82, {"order": "permuted"},
+              {"T": 784, "units": 100, "optimizer": "SGD, learning rate 1e-8, gradient clipping 1", "seeds": "best run"},
+              checked="the paper's Table 1"),
+    # Chung et al. 2014, Table 2: test negative log-likelihood per frame on JSB Chorales.
+    Published("chung2014", "Table 2", "bach_chorales", "gru", "nll_per_frame", 8.54, {},
+              {"parameters": "about 20k", "optimizer": "RMSprop, weight noise", "data": "JSB Chorales"},
+              comparable="the paper uses the JSB Chorales split of Boulanger-Lewandowski et al. 2012; this task uses "
+                         "music21's Bach chorales with its own split and quantisation",
+              checked="the paper's Table 2 (GRU, JSB Chorales, test)"),
+]
+
+
+RELATIONS = ("worse", "better", "alike", "not_worse", "reaches")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A qualitative finding: `variant` is `relation` ("worse", "better", "alike", "not_worse")
+    than `other` on `tasks` (empty: every task of the grid), or ("reaches") scores at least
+    `value` on them."""
+
+    source: str
+    where: str
+    text: str
+    variant: str
+    relation: str
+    other: str | None = None
+    tasks: tuple = ()
+    value: float | None = None
+    match: dict = field(default_factory=dict)  # task parameters the claim is about, e.g. {"order": "row"}
+
+    def applies_to(self, task: str, params: dict) -> bool:
+        return (not self.tasks or task in self.tasks) and all(params.get(k) == v for k, v in self.match.items())
+
+    def __post_init__(self):
+        if self.relation not in RELATIONS:
+            raise ValueError(f"claim relation {self.relation!r} is unknown; valid: {', '.join(RELATIONS)}.")
+
+
+CLAIMS = [
+    Claim("greff2017", "Section V-A, Fig. 3", "removing the forget gate (NFG) makes the LSTM significantly worse",
+          "nfg", "worse", "peephole"),
+    Claim("greff2017", "Section V-A, Fig. 3", "removing the output activation (NOAF) makes the LSTM significantly worse",
+          "noaf", "worse", "peephole"),
+    Claim("greff2017", "Section V-A, Fig. 3", "coupling the input and forget gates (CIFG) does not hurt significantly",
+          "cifg", "alike", "peephole"),
+    Claim("greff2017", "Section V-A, Fig. 3", "removing the peepholes (NP, this zoo's `lstm`) does not hurt significantly",
+          "lstm", "alike", "peephole"),
+    Claim("chung2014", "Section 5, Table 2", "gated units (GRU, LSTM) beat the tanh RNN", "gru", "better", "vanilla"),
+    Claim("chung2014", "Section 5", "the GRU is comparable to the LSTM", "gru", "alike", "lstm"),
+    Claim("jozefowicz2015", "Section 4", "with a forget-gate bias of 1 (as this zoo's `lstm`), the LSTM closes the gap "
+          "to the GRU", "lstm", "not_worse", "gru"),
+    Claim("le2015", "Section 4", "an RNN of ReLUs with identity initialisation (IRNN) learns long dependencies "
+          "the tanh RNN cannot", "irnn", "better", "vanilla", ("adding", "seq_mnist")),
+    Claim("bai2018", "Table 1", "on the adding problem the GRU beats the LSTM", "gru", "better", "lstm", ("adding",)),
+    Claim("bai2018", "Table 1", "on the adding problem the GRU beats the Elman RNN", "gru", "better", "vanilla",
+          ("adding",)),
+    Claim("bai2018", "Table 1", "on sequential MNIST the LSTM beats the Elman RNN", "lstm", "better", "vanilla",
+          ("seq_mnist",)),
+    Claim("field", "seed claim", "an LSTM reading MNIST row by row reaches a test accuracy close to 1 (at least 0.97)",
+          "lstm", "reaches", tasks=("seq_mnist",), value=0.97, match={"order": "row"}),
+    Claim("field", "seed claim", "on row-by-row MNIST the LSTM is much better than the Elman RNN", "lstm", "better",
+          "vanilla", ("seq_mnist",), match={"order": "row"}),
+    Claim("field", "seed claim", "the GRU reaches the LSTM's quality with fewer parameters", "gru", "not_worse", "lstm"),
+]
+
+
+def published_for(task: str, variant: str) -> list[Published]:
+    return [p for p in PUBLISHED if p.task == task and p.variant == variant]
+
+
+@dataclass
+class Verdict:
+    verdict: str  # one of VERDICTS or CLAIM_VERDICTS
+    reason: str
+
+
+def _spread(scores, bounds) -> tuple[float, float, float, float]:
+    from experiments.report.stats import confidence_interval
+
+    scores = np.asarray(scores, dtype=float)
+    low, high = confidence_interval(scores, bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
+    return float(scores.min()), float(scores.max()), low, high
+
+
+def compare(reference: Published, scores, params: dict, higher_is_better: bool, bounds=(None, None)) -> Verdict:
+    """This harness's `scores` (one per seed) of a run with task parameters `params` against a
+    published number."""
+    if reference.comparable:
+        return Verdict("not comparable", reference.comparable)
+    differs = [f"{k}={params.get(k)!r} here, {v!r} in the paper" for k, v in reference.match.items()
+               if params.get(k) != v]
+    if differs:
+        return Verdict("not comparable", "; ".join(differs))
+    scores = [s for s in scores if s is not None and not math.isnan(s)]
+    if len(scores) < 2:
+        return Verdict("not comparable", f"{len(scores)} seed(s): no spread to compare with; run more seeds")
+    lowest, highest, ci_low, ci_high = _spread(scores, bounds)
+    value = reference.value
+    if lowest <= value <= highest or ci_low <= value <= ci_high:
+        return Verdict("agrees", f"{value:.4g} lies within the seeds' range [{lowest:.4g}, {highest:.4g}] "
+                                 f"or the 95% CI [{ci_low:.4g}, {ci_high:.4g}]")
+    mean = float(np.mean(scores))
+    better = mean > value if higher_is_better else mean < value
+    return Verdict("better" if better else "worse",
+                   f"mean {mean:.4g} against {value:.4g}, outside the seeds' range [{lowest:.4g}, {highest:.4g}]")
+
+
+@dataclass(frozen=True)
+class TaskRuns:
+    """One task of a grid as a claim sees it: scores per variant (one per seed) and the task."""
+
+    task: str
+    params: dict
+    higher_is_better: bool
+    scores: dict  # variant -> [score per seed]
+
+
+def judge_claim(claim: Claim, runs: dict[str, TaskRuns], parameters: dict | None = None,
+                min_seeds: int | None = None, alpha: float | None = None) -> Verdict:
+    """A claim against a grid's tasks (`runs[label]`); `parameters[variant]` (optional) for
+    claims about size."""
+    from experiments.report.stats import ALPHA, MIN_SEEDS, welch_p
+
+    min_seeds = MIN_SEEDS if min_seeds is None else min_seeds
+    alpha = ALPHA if alpha is None else alpha
+    tasks = [label for label, r in runs.items() if claim.applies_to(r.task, r.params)]
+    scores = {label: runs[label].scores for label in tasks}
+    higher_is_better = {label: runs[label].higher_is_better for label in tasks}
+    if claim.relation == "reaches":
+        seen = [(t, float(np.mean(scores[t][claim.variant]))) for t in tasks if len(scores[t].get(claim.variant, [])) >= 1]
+        if not seen:
+            return Verdict("not decided", f"no run of {claim.variant} on {', '.join(claim.tasks) or 'any task'}")
+        reached = [f"{t}: {m:.4g}" for t, m in seen if (m >= claim.value if higher_is_better[t] else m <= claim.value)]
+        text = ", ".join(f"{t}: mean {m:.4g}" for t, m in seen)
+        verdict = "supported" if len(reached) == len(seen) else "contradicted" if not reached else "mixed"
+        return Verdict(verdict, f"{text} (claim: {claim.value:g})")
+    pairs = [t for t in tasks if len(scores[t].get(claim.variant, [])) >= min_seeds
+             and len(scores[t].get(claim.other, [])) >= min_seeds]
+    if not pairs:
+        return Verdict("not decided", f"no task has {min_seeds} seeds or more of both {claim.variant} and {claim.other}")
+    direction, significant = {}, {}
+    for t in pairs:
+        a, b = np.asarray(scores[t][claim.variant], float), np.asarray(scores[t][claim.other], float)
+        a_better = a.mean() > b.mean() if higher_is_better[t] else a.mean() < b.mean()
+        direction[t] = "better" if a_better else "worse"
+        significant[t] = welch_p(a, b) < alpha
+    n = len(pairs)
+    size = ""
+    if parameters and claim.variant in parameters and claim.other in parameters:
+        size = f"; parameters {parameters[claim.variant]:,} against {parameters[claim.other]:,}"
+    if claim.relation in ("alike", "not_worse"):
+        separated = [t for t in pairs if significant[t] and (claim.relation == "alike" or direction[t] == "worse")]
+        if not separated:
+            what = "no significant difference" if claim.relation == "alike" else "not significantly worse"
+            better = [t for t in pairs if significant[t] and direction[t] == "better"]
+            return Verdict("consistent", f"{what} on {n} of {n} task(s) (Welch, p >= {alpha})"
+                           + (f", significantly better on {len(better)}" if better else "")
+                           + f"; with few seeds only large differences would show{size}")
+        listed = ", ".join(f"{t} ({direction[t]})" for t in separated)
+        verb = "differs from" if claim.relation == "alike" else "is worse than"
+        return Verdict("contradicted", f"{claim.variant} {verb} {claim.other} at p < {alpha} on "
+                                       f"{len(separated)} of {n} task(s): {listed}{size}")
+    claimed = claim.relation
+    opposite = "better" if claimed == "worse" else "worse"
+    same = [t for t in pairs if direction[t] == claimed]
+    same_sig = [t for t in same if significant[t]]
+    against_sig = [t for t in pairs if direction[t] == opposite and significant[t]]
+    text = (f"{claim.variant} {claimed} than {claim.other} on {len(same)} of {n} task(s), p < {alpha} on "
+            f"{len(same_sig)}" + (f"; significantly {opposite} on {len(against_sig)} ({', '.join(against_sig)})"
+                                  if against_sig else "") + size)
+    if same_sig and not against_sig:
+        return Verdict("supported", text)
+    if against_sig and not same_sig:
+        return Verdict("contradicted", text)
+    if same_sig and against_sig:
+        return Verdict("mixed", text)
+    return Verdict("not shown", text + "; the seeds separate them on no task")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ errors of TensorFlow come back as Python exceptions
 
@@ -88,13 +89,43 @@ def cmd_report(args) -> int:
                         overrides=args.set, only=args.only)
 
 
+def run_folder(grid: str | None, only: str | None, overrides, storage, results) -> Path:
+    """The local folder of the one run that `--grid` and `--only` pick, its files fetched from the
+    artifact store when this machine did not train it."""
+    from experiments.artifacts import artifact_store, artifacts_location, download_run
+    from experiments.grids import expand
+    from experiments.runner import run_dir_for
+    from experiments.store import Store, default_results_dir, default_storage_url
+
+    if not grid or not only:
+        raise ValueError("name the run: --run-dir FOLDER, or --grid NAME --only 'task=...,variant=...,seed=...'")
+    runs = expand(grid, overrides, only)
+    if len(runs) != 1:
+        raise ValueError(f"--only {only!r} picks {len(runs)} runs of grid {grid!r}; name task, variant and seed so "
+                         f"that it picks one: " + ", ".join(f"{r.label}/{r.variant}/seed {r.seed}" for r in runs[:6]))
+    run = runs[0]
+    results_dir = Path(results) if results else default_results_dir()
+    folder = run_dir_for(results_dir, run)
+    if (folder / "model.keras").exists():
+        return folder
+    records = [r for r in Store(storage or default_storage_url(results_dir), create=False).records(run.grid)
+               if r.get("run_key") == run.key and r.get("status") == "finished"]
+    if not records:
+        raise ValueError(f"run {run.label}/{run.variant}/seed {run.seed} of grid {run.grid!r} has not finished in the "
+                         "results store; train it first")
+    fetched = download_run(records[-1], folder, artifact_store(artifacts_location(results_dir)))
+    print(f"fetched {', '.join(fetched)} of the run from the artifact store into {folder}", file=sys.stderr)
+    return folder
+
+
 def cmd_generate(args) -> int:
     """Sample from a trained language model saved by the runner (model.keras + vocabulary.json)."""
     import zoo
     from experiments.topologies import load_language_model
     from experiments.vocabulary import BOS, EOS
 
-    model, vocab, join = load_language_model(args.run_dir)
+    model, vocab, join = load_language_model(args.run_dir or run_folder(args.grid, args.only, args.set, args.storage,
+                                                                        args.results))
     prompt = list(args.prompt) if join == "" else args.prompt.split()
     unknown = [t for t in prompt if t not in vocab.index]
     if unknown:
@@ -126,6 +157,8 @@ def main(argv=None) -> int:
     p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
     p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
     p.add_argument("--results", help="folder for run artifacts (default results/)")
+    p.add_argument("--artifacts", help="where finished runs' files are shared: a folder (a shared mount for many "
+                   "machines) or s3://bucket; default $RNNZOO_ARTIFACTS, else results/artifacts")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 
@@ -138,6 +171,8 @@ def main(argv=None) -> int:
     p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
     p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
     p.add_argument("--results", help="folder for run artifacts (default results/)")
+    p.add_argument("--artifacts", help="where finished runs' files are shared: a folder (a shared mount for many "
+                   "machines) or s3://bucket; default $RNNZOO_ARTIFACTS, else results/artifacts")
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_search)
@@ -155,7 +190,15 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_report_search)
 
     p = sub.add_parser("generate", help="sample text from a trained language model (e.g. write Tang poems)")
-    p.add_argument("--run-dir", required=True, help="a run folder holding model.keras and vocabulary.json")
+    p.add_argument("--run-dir", help="a run folder holding model.keras and vocabulary.json")
+    p.add_argument("--grid", help="or the grid of a run in the results store, with --only")
+    p.add_argument("--only", help="the run, e.g. 'task=tang_poetry,variant=gru,seed=0'; its files come from the "
+                   "artifact store when this machine did not train it")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the --set the run was made with")
+    p.add_argument("--storage")
+    p.add_argument("--results")
+    p.add_argument("--artifacts", help="artifact store: a folder or s3://bucket (default $RNNZOO_ARTIFACTS, else "
+                   "results/artifacts)")
     p.add_argument("--prompt", default="", help="first characters (or words) of each sample")
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--length", type=int, default=48, help="tokens to generate at most")
@@ -176,6 +219,8 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)
+    if getattr(args, "artifacts", None):
+        os.environ["RNNZOO_ARTIFACTS"] = args.artifacts  # workers inherit it
     try:
         return args.func(args)
     except ValueError as error:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from experiments.artifacts import artifact_store, artifacts_location
 from experiments.grids import expand, file_name
 from experiments.settings import RunSpec
 from experiments.store import (HEARTBEAT_SECONDS, Store, check_writable, default_results_dir, default_storage_url,
@@ -131,11 +132,13 @@ class Progress:
 
 
 def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict, worker: str,
-                progress: Progress, stop=lambda: None, pruner: str | None = None) -> dict:
+                progress: Progress, stop=lambda: None, pruner: str | None = None, artifacts=None) -> dict:
     """Claim and train runs until none is left, or `stop()` names a reason to stop (then
     `Interrupted` is raised once the current run is recorded). With a `pruner` ("hyperband",
     "median"), each epoch's validation loss goes to it and a run it stops is recorded as pruned.
+    A finished run's files go to the `artifacts` store (see `experiments.artifacts`).
     Returns counts by status."""
+    from experiments.artifacts import upload_run
     from experiments.train import Interrupted, train_run
 
     by_key = {run.key: run for run in runs}
@@ -171,6 +174,13 @@ def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict,
         finally:
             record.update(environment=env, run_dir=str(run_dir), wall_seconds=time.time() - started)
             (run_dir / "record.json").write_text(json.dumps(record, indent=1, default=str))
+            if artifacts is not None and record.get("status") == "finished":
+                try:
+                    record["artifacts"] = upload_run(store, claim, run_dir, artifacts)
+                except Exception as error:  # noqa: BLE001 - the run's result is kept; its files stay local
+                    record["artifacts_error"] = f"{type(error).__name__}: {error}"
+                    print(f"{prefix}note: the run's files were not shared ({record['artifacts_error']}); "
+                          f"they stay in {run_dir}", flush=True)
             value = record.get("test", {}).get(task.metric) if record.get("status") == "finished" else None
             if not store.finish(claim, record, value):
                 print(f"{prefix}note: this run was taken over by another worker meanwhile (no heartbeat); "
@@ -259,6 +269,7 @@ class Session:
         self.results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(),
                                           "run artifacts")
         self.storage = storage or default_storage_url(self.results_dir)
+        self.artifacts = artifact_store(artifacts_location(self.results_dir))
         self.store = Store(self.storage)
         self.worker_id = worker_id
         self.stop = Stop()
@@ -292,7 +303,7 @@ class Session:
         try:
             while True:
                 counts = worker_loop(store, runs, self.results_dir, self.env, name, progress, self.stop,
-                                     pruner=queue.pruner)
+                                     pruner=queue.pruner, artifacts=self.artifacts)
                 failed += counts.get("failed", 0)
                 for child_name, child in children.items():
                     code = child.wait()

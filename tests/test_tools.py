@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from experiments import runner
 from experiments.store import Store
 
@@ -72,3 +74,66 @@ def test_optuna_dashboard_serves_the_results_store(tmp_path):
     finally:
         dashboard.terminate()
         dashboard.wait(timeout=10)
+
+
+SHARED_GRID = """
+description = "a tiny language model, to share its files"
+variants = ["gru"]
+seeds = [0]
+tasks = [{task = "ptb_char", size = "smoke"}]
+train = {epochs = 1}
+"""
+
+
+def test_a_run_trained_on_one_machine_is_loaded_on_another_through_the_artifact_store(tmp_path):
+    """Machine a trains; machine b (its own results folder, the same store and artifact folder)
+    reports the grid and samples from a's model, fetched from the artifact store."""
+    grid = tmp_path / "shared.toml"
+    grid.write_text(SHARED_GRID)
+    storage = f"sqlite:///{tmp_path / 'store.db'}"
+
+    def machine(name, *args):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RNNZOO_RESULTS": str(tmp_path / name),
+               "RNNZOO_ARTIFACTS": str(tmp_path / "shared-mount")}
+        return subprocess.run([sys.executable, "-m", "experiments", *args, "--storage", storage], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    trained = machine("a", "run", "--grid", str(grid))
+    assert trained.returncode == 0, trained.stderr
+    (record,) = Store(storage).records("shared")
+    assert set(record["artifacts"]) >= {"model.keras", "history.csv", "vocabulary.json", "run.log"}
+    assert not (tmp_path / "b").exists()
+    report = machine("b", "report", "--grid", str(grid))
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "reports" / "shared" / "leaderboard-ptb_char.csv").exists()
+    sampled = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0",
+                      "--count", "2", "--length", "10", "--prompt", "the")
+    assert sampled.returncode == 0, sampled.stderr
+    assert "fetched" in sampled.stderr and "model.keras" in sampled.stderr
+    lines = sampled.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("the") for line in lines)
+    (fetched,) = (tmp_path / "b" / "shared" / "ptb_char" / "gru").iterdir()
+    (original,) = (tmp_path / "a" / "shared" / "ptb_char" / "gru").iterdir()
+    assert (fetched / "model.keras").read_bytes() == (original / "model.keras").read_bytes()
+    # A second call finds the local copy (the cache) and fetches nothing.
+    again = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0", "--count", "1")
+    assert again.returncode == 0 and "fetched" not in again.stderr
+    # An --only that picks more than one run, or a run that has not finished, is named.
+    from experiments.__main__ import run_folder
+
+    with pytest.raises(ValueError, match="picks 2 runs of grid .*name task, variant and seed"):
+        run_folder(str(grid), "task=ptb_char", ["seeds=0,1"], storage, tmp_path / "b")
+    with pytest.raises(ValueError, match="run ptb_char/gru/seed 1 of grid 'shared' has not finished"):
+        run_folder(str(grid), "seed=1", ["seeds=0,1"], storage, tmp_path / "b")
+
+
+def test_a_bad_artifact_store_is_named_before_anything_trains(tmp_path, capsys, monkeypatch):
+    from experiments.__main__ import main
+
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    monkeypatch.setenv("RNNZOO_ARTIFACTS", str(tmp_path / "artifacts"))  # restored after the test; --artifacts sets it
+    assert main(["run", "--grid", "smoke", "--artifacts", "ftp://host/folder"]) == 2
+    assert "artifact store 'ftp://host/folder': give a folder or s3://bucket" in capsys.readouterr().err
+    assert main(["run", "--grid", "smoke", "--artifacts", "s3://bucket/sub/folder"]) == 2
+    assert "give s3://bucket (a bucket, no folder in it)" in capsys.readouterr().err
+    assert not (tmp_path / "store.db").exists()  # refused before the store was made

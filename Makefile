@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench wheelhouse gpu-check tensorboard dashboard list clean
 
 help: ## list the targets with a one-line description
-	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
+	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|memory|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml

@@ -87,12 +87,24 @@ GRIDS: dict[str, dict[str, Any]] = {
         "model": {"units": 128},
         "train": {"patience": 5},
         "overrides": {
-            # 10k sequences in batches of 64 for 20 epochs: 3,140 updates at most.
-            "adding": {"train": {"epochs": 20, "learning_rate": 5e-3}},
+            # 10k sequences in batches of 64 for 20 epochs: 3,140 updates, no early stop (an LSTM can sit
+            # at the baseline for several epochs before it finds the markers).
+            "adding": {"train": {"epochs": 20, "patience": 20, "learning_rate": 5e-3}},
             "seq_mnist": {"train": {"epochs": 5}},
-            "bach_chorales": {"model": {"units": 64}, "train": {"epochs": 30}},
+            "bach_chorales": {"model": {"units": 64}, "train": {"epochs": 150, "patience": 10}},
             "sunspots": {"model": {"units": 32}},
         },
+    },
+    "memory": {
+        "description": "the memory horizon: adding and copy memory at T = 50, 100, 200, 400, 1000, CPU-sized (2,000 "
+                       "sequences, 8 epochs); which cells still learn the task as T grows (`--set size=paper` and "
+                       "more epochs for a GPU)",
+        "variants": ["vanilla", "irnn", "lstm", "gru", "mingru", "indrnn"],
+        "tasks": [{"task": task, "size": "default", "params": {"T": T, "n_train": 2000, "n_val": 300, "n_test": 300}}
+                  for task in ("adding", "copy_memory") for T in (50, 100, 200, 400, 1000)],
+        "seeds": [0, 1],
+        "model": {"units": 64},
+        "train": {"epochs": 8, "patience": 3, "learning_rate": 3e-3, "clipnorm": 1.0},
     },
     "paper": {
         "description": "settings of Bai et al. 2018 for the tasks that paper has, core variants, for a GPU",
@@ -205,6 +217,13 @@ def parse_only(expression: str | None) -> dict[str, list[str]]:
     return filters
 
 
+def _distinct(entries: list[dict], entry: dict) -> dict:
+    """The parameters of `entry` that tell it apart from the grid's other entries of its task."""
+    same_task = [e.get("params", {}) for e in entries if e["task"] == entry["task"]]
+    params = entry.get("params", {})
+    return {k: v for k, v in params.items() if len({repr(p.get(k)) for p in same_task}) > 1}
+
+
 def expand(grid: str, overrides: list[str] | None = None, only: str | None = None) -> list[RunSpec]:
     """Every run of a grid (a name or a grid file) with its resolved settings; all checks happen
     here, before any training."""
@@ -228,7 +247,7 @@ def expand(grid: str, overrides: list[str] | None = None, only: str | None = Non
                   (f"grid {grid_name} overrides for {task.name}", override.get("model", {}), override.get("train", {})),
                   ("--set", cli["model"], cli["train"])]
         # A task that appears twice in a grid is told apart by its parameters.
-        label = task.label(entry.get("params")) if names.count(task.name) > 1 else task.name
+        label = task.label(_distinct(grid["tasks"], entry)) if names.count(task.name) > 1 else task.name
         task_variants = expand_variants(entry["variants"]) if "variants" in entry else variants
         first = RunSpec.resolve(task, task_variants[0], seeds[0], size=cli.get("size", entry.get("size", "default")),
                                 params={**entry.get("params", {}), **cli["params"].get(task.name, {})},

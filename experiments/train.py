@@ -137,6 +137,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     model.compile(optimizer=make_optimizer(train_settings), loss=topology.loss())
     build_seconds = time.perf_counter() - start
 
+    probe = _gradient_probe(model, data, topology)
+    gradient_norms = {"initial": probe()} if probe else None
     timer = _epoch_timer()
     stop = stop or (lambda: None)
     if stop():
@@ -185,6 +187,9 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         "baseline": task.baseline(data, spec.params),
         "train_examples": len(train),
     }
+    if probe and not diverged:
+        # ||dL/dx_t|| per step t on a fixed test batch, before and after training (zoo.gradients).
+        record["gradient_norms"] = {**gradient_norms, "trained": probe()}
     if not diverged:
         start = time.perf_counter()
         for split_name in ("val", "test"):
@@ -202,6 +207,23 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")
     return record
+
+
+PROBE_BATCH = 64
+
+
+def _gradient_probe(model, data: Dataset, topology):
+    """A function giving the loss gradient's norm at each input step (a list, first step first)
+    on the first test examples, for models with real-valued sequence inputs and one output per
+    sequence (where a step's distance from the loss is defined); else None."""
+    from zoo.gradients import input_gradients, step_norms
+
+    x = data.test.x
+    if "input_dim" not in data.info or not isinstance(x, np.ndarray) or x.ndim != 3 or len(model.output.shape) != 2:
+        return None
+    x, y = x[:PROBE_BATCH], data.test.y[:PROBE_BATCH]
+    loss = topology.loss()
+    return lambda: [float(v) for v in step_norms(input_gradients(model, x, y, loss))]
 
 
 def _write_history(path: Path, history: dict):

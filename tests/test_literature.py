@@ -12,7 +12,7 @@ import zoo
 from experiments.grids import expand
 from experiments.literature import (CLAIMS, PUBLISHED, SOURCES, Claim, Published, TaskRuns, compare, judge_claim)
 from experiments.report import write_report
-from experiments.store import Store
+from stores import fill_store, finished_record
 from experiments.tasks import METRIC_RANGES, get_task
 
 
@@ -178,19 +178,12 @@ KNOWN = {"lstm": [0.160, 0.165, 0.168], "gru": [0.10, 0.12, 0.11], "vanilla": [0
 def test_the_report_sets_published_numbers_beside_the_grids_with_verdicts(tmp_path):
     grid = tmp_path / "bai600.toml"
     grid.write_text(GRID)
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    runs = expand(str(grid))
-    store.open_grid("bai600", {"adding": False})
-    store.sync(runs)
-    while (claim := store.claim({r.key for r in runs})) is not None:
-        spec = claim.spec
+    def record_of(spec):
         score = KNOWN[spec["variant"]][spec["seed"]]
-        store.finish(claim, {
-            "status": "finished", "parameters": {"lstm": 1000, "gru": 760, "vanilla": 300}[spec["variant"]],
-            "epochs_run": 3, "train_seconds": 3.0, "seconds_per_epoch": 1.0, "first_epoch_seconds": 1.5,
-            "build_seconds": 0.1, "eval_seconds": 0.1, "history": {"loss": [1, 0.5, 0.2], "val_loss": [1, 0.6, 0.3]},
-            "baseline": {"mse": 1 / 6}, "val": {"mse": score}, "test": {"mse": score}, "train_examples": 512,
-        }, score)
+        parameters = {"lstm": 1000, "gru": 760, "vanilla": 300}[spec["variant"]]
+        return finished_record(score, "mse", parameters, baseline={"mse": 1 / 6}), score
+
+    fill_store(f"sqlite:///{tmp_path / 'store.db'}", str(grid), record_of)
     out = tmp_path / "report"
     assert write_report(str(grid), storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out) == 0
     table = pd.read_csv(out / "literature.csv").set_index("variant")
@@ -228,7 +221,8 @@ def test_repro_cpu_runs_what_its_claims_are_about():
     assert by_task["bach_chorales"] == {"peephole", "lstm", "cifg", "nfg", "noaf"}  # a task's own variants
     assert by_task["adding"] == by_task["seq_mnist"] == by_task["sunspots"] == {"vanilla", "lstm", "gru"}
     adding = next(r for r in runs if r.label == "adding")
-    assert adding.params["T"] == 200 and adding.train["epochs"] == 20 and adding.model["units"] == 128
+    assert adding.params["T"] == 200 and adding.train["epochs"] == adding.train["patience"] == 20
+    assert adding.model["units"] == 128
     mnist = next(r for r in runs if r.label == "seq_mnist")
     assert mnist.params["n_train"] + mnist.params["n_val"] == 60000 and mnist.params["order"] == "row"
     assert {r.seed for r in runs} == {0, 1, 2} and len(runs) == 3 * (3 + 3 + 5 + 3)

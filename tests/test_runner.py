@@ -57,6 +57,13 @@ def test_run_records_everything_and_a_second_run_trains_nothing(tmp_path):
         run_dir = Path(attrs["run_dir"])
         assert {"model.keras", "history.csv", "run.log", "record.json"} <= {p.name for p in run_dir.iterdir()}
         assert "Epoch 1/2" in (run_dir / "run.log").read_text()
+        assert set(attrs["artifacts"]) == {"model.keras", "history.csv", "run.log", "record.json"}  # shared
+        if attrs["spec"]["task"] == "adding":  # one output per sequence: the gradient at each step is recorded
+            norms = attrs["gradient_norms"]
+            assert len(norms["initial"]) == len(norms["trained"]) == attrs["spec"]["params"]["T"]
+            assert all(v > 0 for v in norms["initial"]) and norms["initial"] != norms["trained"]
+        else:  # per-step losses: no single distance from the loss
+            assert "gradient_norms" not in attrs
     second = cli("run", "--grid", "smoke", results=tmp_path)
     assert second.returncode == 0 and "nothing to train" in second.stdout and "start" not in second.stdout
 
@@ -153,7 +160,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: paper, quick, repro-cpu, smoke, standard"),
+        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: memory, paper, quick, repro-cpu, smoke, standard"),
         (["--set", "train.epoch=3"], r"unknown setting train.epoch.*valid train settings:.*epochs"),
         (["--set", "train.epochs=three"], r"train.epochs must be an integer, got 'three'"),
         (["--set", "model.dropout=1.5"], r"model.dropout must be in \[0, 1\), got 1.5"),

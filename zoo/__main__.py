@@ -82,6 +82,33 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_gradients(args) -> int:
+    """Gradient flow of each variant on the adding problem, at initialisation and after training."""
+    from zoo.gradients import flow, plot_flow
+    from zoo.registry import get_variant
+
+    names = [get_variant(name).name for name in args.variants]  # unknown names fail before any work
+    T = args.T
+    print(f"||dL/dx_t|| on the adding problem, T={T}, {args.units} units; {args.steps} Adam updates "
+          f"(lr {args.learning_rate}, clipnorm {args.clipnorm or 'none'}); distance = steps from input to loss")
+    print(f"{'variant':<12} {'stage':<8} {'at 1':>10} {'at T/2':>10} {'at T':>10}  {'T vs 1':>8}  final mse")
+    curves = {}
+    for name in names:
+        result = flow(name, T=T, units=args.units, train_steps=args.steps, learning_rate=args.learning_rate,
+                      clipnorm=args.clipnorm or None, seed=args.seed)
+        curves[name] = result
+        for stage in ("initial", "trained") if args.steps else ("initial",):
+            norms = result[stage]
+            decay = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
+            loss = f"{float(result['final_loss']):.4g}" if stage == "trained" else ""
+            print(f"{name:<12} {stage:<8} {norms[-1]:>10.3g} {norms[T // 2]:>10.3g} {norms[0]:>10.3g}  "
+                  f"{decay:>8.2g}  {loss}", flush=True)
+    if args.out:
+        plot_flow(curves, args.out, f"Gradient flow, adding problem T={T}")
+        print(f"plot -> {args.out}")
+    return 0
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(prog="python -m zoo", description="The recurrent variants of RNN Zoo.")
@@ -92,6 +119,18 @@ def main(argv=None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="also print citation and equations")
     p.add_argument("--markdown", action="store_true", help="print the README's variant table (from the registry)")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser("gradients", help="how far back the loss gradient reaches: ||dL/dx_t|| against the "
+                       "distance from the loss, at initialisation and after training on the adding problem")
+    p.add_argument("variants", nargs="+", metavar="VARIANT")
+    p.add_argument("--T", type=int, default=200, help="sequence length (default 200)")
+    p.add_argument("--units", type=int, default=64)
+    p.add_argument("--steps", type=int, default=200, help="training updates before the second measure (0: none)")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--clipnorm", type=float, default=1.0, help="gradient clipping in training (0: none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="write the plot here (PNG; needs matplotlib)")
+    p.set_defaults(func=cmd_gradients)
+
     p = sub.add_parser("show", help="one variant's description, citation, equations and measured cost")
     p.add_argument("name")
     p.add_argument("--bench-dir", default=None, help="where `make bench` wrote its CSV (default reports/bench)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from experiments.grids import file_name
 from experiments.report.literature import literature
 from experiments.report.load import Results
+from experiments.report.memory import gradient_flow, memory_horizon
 from experiments.report.plots import make_plots
 from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
 from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS
@@ -182,4 +183,5 @@ def missing_or_not_finished(results: Results, out: Path) -> list[str]:
     return lines + [""]
 
 
-SECTIONS = [header, which_cell, leaderboards, literature, cost_of_a_run, across_tasks, figures, samples, missing_or_not_finished]
+SECTIONS = [header, which_cell, leaderboards, literature, memory_horizon, gradient_flow, cost_of_a_run, across_tasks,
+            figures, samples, missing_or_not_finished]

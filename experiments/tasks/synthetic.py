@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from experiments.tasks import Dataset, Split, Task, register_task
+from zoo.gradients import adding_problem
 
 # --- adding problem -------------------------------------------------------------------------
 
@@ -18,16 +19,9 @@ def make_adding(params, seed):
     generator of Bai et al. 2018 picks both positions anywhere in the sequence).
     """
     rng = np.random.default_rng(seed)
-    steps = params["T"]
 
     def split(n):
-        values = rng.random((n, steps)).astype("float32")
-        positions = np.argsort(rng.random((n, steps)), axis=1)[:, :2]
-        markers = np.zeros((n, steps), "float32")
-        np.put_along_axis(markers, positions, 1.0, axis=1)
-        x = np.stack([values, markers], axis=-1)
-        y = (values * markers).sum(axis=1, keepdims=True)
-        return Split(x, y)
+        return Split(*adding_problem(n, params["T"], rng))
 
     return Dataset(split(params["n_train"]), split(params["n_val"]), split(params["n_test"]),
                    info={"input_dim": 2, "num_outputs": 1})

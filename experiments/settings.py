@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from zoo.layers import IMPLEMENTATIONS
+from zoo.models import CONTEXTS
 
 __all__ = ["Setting", "SETTINGS", "OPTIMIZERS", "RunSpec", "coerce", "check_setting", "defaults", "check_seeds",
            "settings_help"]
@@ -96,6 +97,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", "embedding_dim", 64, "size of the token embedding (token tasks)", low=1),
     Setting("model", "implementation", "auto", "auto: Keras' built-in layer where it has the math; zoo: the zoo cell",
             choices=IMPLEMENTATIONS),
+    Setting("model", "context", "initial_state", "encoder-decoder tasks: how the encoder's summary reaches the "
+            "decoder (zoo.seq2seq)", choices=CONTEXTS, added_later=True),
+    Setting("model", "attention", "none", "encoder-decoder tasks: attention over the encoder's outputs",
+            choices=("none", "bahdanau", "luong"), added_later=True),
     Setting("model", "recurrent_dropout", 0.0, "variational dropout of the state inside each level (one mask per "
             "sequence)", low=0, high=1, high_open=True, added_later=True),
     Setting("model", "input_dropout", 0.0, "variational dropout of x_t inside each cell (one mask per sequence)",

@@ -142,8 +142,10 @@ register_topology(Topology(
 
 
 def _build_seq2seq(variant, info, model):
+    attention = model.get("attention", "none")
     return zoo.seq2seq(variant, info["source_vocab_size"], info["target_vocab_size"],
-                       embedding_dim=model["embedding_dim"], **recurrent_args(model))
+                       embedding_dim=model["embedding_dim"], context=model.get("context", "initial_state"),
+                       attention=None if attention == "none" else attention, **recurrent_args(model))
 
 
 def _greedy_decodings(model, split, info, batch_size):

@@ -58,4 +58,4 @@ def test_unknown_or_missing_command_is_a_usage_error(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "usage: python -m zoo" in err and "{list,show}" in err
+    assert "usage: python -m zoo" in err and "{list,gradients,show}" in err

@@ -13,7 +13,8 @@ _quiet_import_keras()  # first: the backend's start-up notices are not the user'
 
 from zoo.cells import ElmanCell, GatedCell, GRUCell  # noqa: E402
 from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noqa: E402
-from zoo.models import generate, greedy_decode, language_model, many_to_many, many_to_one, one_to_many, seq2seq  # noqa: E402
+from zoo.models import (attention_model, beam_decode, generate, greedy_decode, language_model, many_to_many,  # noqa: E402
+                        many_to_one, one_to_many, seq2seq, unroll)
 from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant  # noqa: E402
 from zoo.weights import transfer_lstm_weights  # noqa: E402
 
@@ -23,6 +24,9 @@ __all__ = [
     "ElmanCell",
     "GatedCell",
     "GRUCell",
+    "attention_model",
+    "beam_decode",
+    "unroll",
     "MERGE_MODES",
     "Recurrent",
     "UnknownVariantError",

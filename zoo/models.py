@@ -25,7 +25,8 @@ from zoo.cells import dropout_rate, positive_int
 from zoo.layers import Recurrent
 from zoo.registry import get_variant
 
-__all__ = ["many_to_one", "many_to_many", "language_model", "generate", "seq2seq", "greedy_decode", "one_to_many"]
+__all__ = ["many_to_one", "many_to_many", "language_model", "generate", "seq2seq", "greedy_decode", "beam_decode",
+           "attention_model", "one_to_many", "unroll", "CONTEXTS", "ATTENTIONS", "FEEDS"]
 
 
 def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="inputs"):
@@ -193,6 +194,34 @@ def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None, 
     return buffer
 
 
+CONTEXTS = ("initial_state", "every_step", "transform", "all_outputs")
+ATTENTIONS = (None, "bahdanau", "luong")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RepeatOverTime(keras.layers.Layer):
+    """[vector (batch, d), sequence (batch, steps, ...)] -> the vector at every step (batch, steps, d),
+    keeping the sequence's mask."""
+
+    def call(self, inputs):
+        vector, sequence = inputs
+        ones = keras.ops.ones_like(sequence[..., :1], dtype=vector.dtype)
+        return ones * keras.ops.expand_dims(vector, 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[1]
+
+    def compute_output_shape(self, input_shape):
+        vector, sequence = input_shape
+        return (sequence[0], sequence[1], vector[-1])
+
+
+def _choice(name, value, valid):
+    if value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(repr(v) for v in valid)}.")
+    return value
+
+
 def seq2seq(
     variant,
     source_vocab_size,
@@ -202,25 +231,41 @@ def seq2seq(
     units=128,
     num_layers=1,
     dropout=0.0,
+    context="initial_state",
+    attention=None,
     name=None,
     **layer_kwargs,
 ) -> keras.Model:
     """Encoder-decoder: inputs `[source_ids, decoder_input_ids]`, output target logits.
 
-    The encoder's final states (all levels) start the decoder, which is trained with teacher
-    forcing: its input is the target shifted right behind a start token. For a `bi-` variant
-    the encoder is bidirectional and each level's forward and backward states are joined to
-    start a one-directional decoder of twice the units.
+    The decoder is trained with teacher forcing: its input is the target shifted right behind a
+    start token. `context` says how the encoder's summary c reaches the decoder:
+
+    - "initial_state" (Sutskever et al. 2014): the encoder's final states (all levels) start it.
+    - "every_step" (Cho et al. 2014): c = the encoder's last output h_N is joined to the
+      decoder's input at every step; the decoder starts from zeros.
+    - "transform": c = tanh(W h_N); each of the decoder's initial states is tanh(W_k c).
+    - "all_outputs": c = tanh(W mean(h_1..h_N)) over the unpadded source steps; it sets the
+      initial states as in "transform".
+
+    `attention` ("bahdanau": additive scores v^T tanh(W_1 h_s + W_2 s_t), Bahdanau et al. 2015;
+    "luong": dot-product scores s_t^T h_s, Luong et al. 2015) lets each decoder output s_t look at
+    every encoder output h_s (padding gets zero weight); the attentional state tanh(W [a_t; s_t])
+    gives the logits, as Luong et al.'s global attention. `attention_model` returns the weights.
+    For a `bi-` variant the encoder is bidirectional and the decoder, one-directional, has twice
+    the units.
     """
     variant = get_variant(variant)
     positive_int("source_vocab_size", source_vocab_size)
     positive_int("target_vocab_size", target_vocab_size)
+    _choice("context", context, CONTEXTS)
+    _choice("attention", attention, ATTENTIONS)
     source, x = _sequence_input(None, source_vocab_size, embedding_dim, None, name="source")
     target_in, y = _sequence_input(None, target_vocab_size, embedding_dim, None, name="decoder_input")
-    encoder = Recurrent(
-        variant, units, num_layers=num_layers, dropout=dropout, return_state=True, name="encoder", **layer_kwargs
-    )
-    _, *states = encoder(x)
+    needs_sequences = attention is not None or context == "all_outputs"
+    encoder = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, return_state=True,
+                        return_sequences=needs_sequences, name="encoder", **layer_kwargs)
+    encoded, *states = encoder(x)
     decoder_variant, decoder_units = variant.name, units
     if variant.bidirectional:
         half = encoder.states_per_level // 2
@@ -229,18 +274,45 @@ def seq2seq(
             block = states[level * 2 * half : (level + 1) * 2 * half]
             joined += [keras.layers.Concatenate()([fw, bw]) for fw, bw in zip(block[:half], block[half:])]
         states, decoder_variant, decoder_units = joined, variant.base, 2 * units
-    decoder = Recurrent(
-        decoder_variant,
-        decoder_units,
-        num_layers=num_layers,
-        dropout=dropout,
-        return_sequences=True,
-        name="decoder",
-        **layer_kwargs,
-    )
-    y = decoder(y, initial_state=states)
+    last_output = states[-(len(states) // num_layers)]  # the last level's first state is its output h_N
+    decoder = Recurrent(decoder_variant, decoder_units, num_layers=num_layers, dropout=dropout,
+                        return_sequences=True, name="decoder", **layer_kwargs)
+    if context == "initial_state":
+        y = decoder(y, initial_state=states)
+    elif context == "every_step":
+        y = decoder(keras.layers.Concatenate(name="decoder_input_and_context")(
+            [y, RepeatOverTime(name="context_every_step")([last_output, y])]))
+    else:
+        summary = last_output if context == "transform" else \
+            keras.layers.GlobalAveragePooling1D(name="mean_of_encoder_outputs")(encoded)
+        c = keras.layers.Dense(decoder_units, activation="tanh", name="context")(summary)
+        initial = [keras.layers.Dense(size, activation="tanh", name=f"decoder_state_{i}")(c)
+                   for i, size in enumerate(decoder.state_sizes * num_layers)]
+        y = decoder(y, initial_state=initial)
+    if attention is not None:
+        if attention == "bahdanau":
+            query = keras.layers.Dense(decoder_units, use_bias=False, name="attention_query")(y)
+            key = keras.layers.Dense(decoder_units, use_bias=False, name="attention_key")(encoded)
+            attended, _ = keras.layers.AdditiveAttention(name="attention")([query, encoded, key],
+                                                                          return_attention_scores=True)
+        else:
+            attended, _ = keras.layers.Attention(score_mode="dot", name="attention")([y, encoded],
+                                                                                    return_attention_scores=True)
+        y = keras.layers.Dense(decoder_units, activation="tanh", name="attentional_state")(
+            keras.layers.Concatenate(name="context_and_output")([attended, y]))
     logits = keras.layers.Dense(target_vocab_size, name="logits")(y)
     return keras.Model([source, target_in], logits, name=name or f"{variant.name}_seq2seq")
+
+
+def attention_model(model: keras.Model) -> keras.Model:
+    """A model giving the attention weights (batch, target steps, source steps) of a `seq2seq`
+    model built with `attention`, for the same inputs; each row sums to 1 over the source."""
+    try:
+        layer = model.get_layer("attention")
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no attention; build it with seq2seq(..., attention="
+                         "'bahdanau' or 'luong')") from None
+    return keras.Model(model.inputs, layer.output[1], name=f"{model.name}_attention")
 
 
 def greedy_decode(model, source, *, start_id, max_length, end_id=None) -> np.ndarray:
@@ -267,6 +339,45 @@ def greedy_decode(model, source, *, start_id, max_length, end_id=None) -> np.nda
     return output
 
 
+def beam_decode(model, source, *, start_id, max_length, beam_width=4, end_id=None) -> tuple[np.ndarray, np.ndarray]:
+    """Beam search of a `seq2seq` model: for each source row the `beam_width` most probable target
+    sequences (by the sum of token log-probabilities; a beam ends at `end_id`), best first.
+    Returns ids (batch, beam_width, max_length), 0 after the end, and their log-probabilities
+    (batch, beam_width). `beam_width=1` is greedy decoding."""
+    positive_int("max_length", max_length)
+    positive_int("beam_width", beam_width)
+    source = np.atleast_2d(np.asarray(source, dtype="int32"))
+    all_ids = np.zeros((len(source), beam_width, max_length), dtype="int32")
+    all_scores = np.full((len(source), beam_width), -np.inf)
+    for row, src in enumerate(source):
+        beams = [((), 0.0)]  # (tokens, log-probability)
+        for t in range(max_length):
+            open_beams = [b for b in beams if not (end_id is not None and b[0] and b[0][-1] == end_id)]
+            if not open_beams:
+                break
+            decoder_input = np.zeros((len(open_beams), max_length), dtype="int32")
+            decoder_input[:, 0] = start_id
+            for i, (tokens, _) in enumerate(open_beams):
+                decoder_input[i, 1:t + 1] = tokens
+            logits = np.asarray(model.predict_on_batch([np.repeat(src[None], len(open_beams), 0), decoder_input]),
+                                dtype="float64")[:, t, :]
+            logits[:, 0] = -np.inf  # never padding
+            log_probs = logits - logits.max(-1, keepdims=True)
+            log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
+            candidates = [b for b in beams if b not in open_beams]
+            for (tokens, score), scores in zip(open_beams, log_probs):
+                for token in np.argsort(-scores)[:beam_width]:
+                    candidates.append((tokens + (int(token),), score + float(scores[token])))
+            beams = sorted(candidates, key=lambda b: -b[1])[:beam_width]
+        for k, (tokens, score) in enumerate(beams):
+            all_ids[row, k, :len(tokens)] = tokens
+            all_scores[row, k] = score
+    return all_ids, all_scores
+
+
+FEEDS = ("every_step", "first_step", "initial_state", "first_step_then_outputs")
+
+
 def one_to_many(
     variant,
     input_dim,
@@ -277,27 +388,87 @@ def one_to_many(
     num_layers=1,
     dropout=0.0,
     output_activation=None,
+    feed="every_step",
     name=None,
     **layer_kwargs,
 ) -> keras.Model:
-    """Vector (batch, input_dim) -> sequence (batch, steps, output_dim).
+    """Vector (batch, input_dim) -> sequence (batch, steps, output_dim). `feed` says how the
+    vector conditions the sequence:
 
-    The vector sets every initial state (through a tanh projection) and is also the input at
-    each step.
+    - "every_step": it is the input at every step, and sets every initial state (through a tanh
+      projection).
+    - "first_step": it is the input at the first step only, zeros after; the states start at zero.
+    - "initial_state": it only sets the initial states; every input is zero.
+    - "first_step_then_outputs": it is the input at the first step, then the previous output
+      (teacher forcing: the model's inputs are `[vector, previous]`, `previous` (batch, steps,
+      output_dim) being the target shifted right by one step; `unroll` feeds back its own outputs).
     """
     positive_int("input_dim", input_dim)
     positive_int("steps", steps)
     positive_int("output_dim", output_dim)
     dropout_rate("dropout", dropout)
+    _choice("feed", feed, FEEDS)
     vector = keras.Input((input_dim,), name="vector")
+    inputs = [vector]
     layer = Recurrent(
         variant, units, num_layers=num_layers, dropout=dropout, return_sequences=True, name="recurrent", **layer_kwargs
     )
-    states = [
-        keras.layers.Dense(size, activation="tanh", name=f"initial_state_{i}")(vector)
-        for i, size in enumerate(layer.state_sizes * num_layers)
-    ]
+    states = None
+    if feed in ("every_step", "initial_state"):
+        states = [
+            keras.layers.Dense(size, activation="tanh", name=f"initial_state_{i}")(vector)
+            for i, size in enumerate(layer.state_sizes * num_layers)
+        ]
     repeated = keras.layers.RepeatVector(steps, name="repeat")(vector)
-    x = layer(repeated, initial_state=states)
+    if feed == "every_step":
+        x = repeated
+    elif feed == "initial_state":
+        x = FirstSteps(0, name="zero_inputs")(repeated)
+    elif feed == "first_step":
+        x = FirstSteps(1, name="vector_at_first_step")(repeated)
+    else:
+        previous = keras.Input((steps, output_dim), name="previous")
+        inputs.append(previous)
+        first = FirstSteps(1, name="vector_at_first_step")(repeated)
+        x = keras.layers.Concatenate(name="vector_then_previous_output")([first, FirstSteps(-1, name="after_first")(previous)])
+    x = layer(x, initial_state=states)
     outputs = keras.layers.Dense(output_dim, activation=output_activation, name="head")(x)
-    return keras.Model(vector, outputs, name=name or f"{get_variant(variant).name}_one_to_many")
+    return keras.Model(inputs if len(inputs) > 1 else vector, outputs,
+                       name=name or f"{get_variant(variant).name}_one_to_many")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class FirstSteps(keras.layers.Layer):
+    """Keeps a sequence's first `keep` steps and zeros the rest (`keep=-1`: zeros the first step
+    and keeps the rest; `keep=0`: all zeros)."""
+
+    def __init__(self, keep: int, **kwargs):
+        super().__init__(**kwargs)
+        self.keep = int(keep)
+
+    def call(self, sequence):
+        steps = keras.ops.arange(keras.ops.shape(sequence)[1])
+        kept = steps >= 1 if self.keep < 0 else steps < self.keep
+        return sequence * keras.ops.cast(kept, sequence.dtype)[None, :, None]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "keep": self.keep}
+
+
+def unroll(model: keras.Model, vector) -> np.ndarray:
+    """Outputs of a `one_to_many(..., feed="first_step_then_outputs")` model that feeds back its own
+    outputs, step by step: (batch, steps, output_dim)."""
+    if len(model.inputs) != 2:
+        raise ValueError(f"model {model.name!r} does not take its previous outputs; unroll is for "
+                         "one_to_many(..., feed='first_step_then_outputs'); call the model on the vector instead")
+    vector = np.atleast_2d(np.asarray(vector, dtype="float32"))
+    steps, output_dim = model.inputs[1].shape[1], model.inputs[1].shape[2]
+    previous = np.zeros((len(vector), steps, output_dim), dtype="float32")
+    for t in range(steps):
+        out = np.asarray(model.predict_on_batch([vector, previous]))
+        if t + 1 < steps:
+            previous[:, t + 1] = out[:, t]
+    return out

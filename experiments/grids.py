@@ -65,7 +65,7 @@ GRIDS: dict[str, dict[str, Any]] = {
         "variants": ["*"],
         "tasks": [{"task": name, "size": "default"} for name in (
             "adding", "copy_memory", "seq_mnist", "seq2seq_addition", "tang_poetry", "ptb_char", "ptb_word",
-            "pos_tagging", "sentiment", "bach_chorales", "sunspots")],
+            "pos_tagging", "ner", "sentiment", "bach_chorales", "sunspots")],
         "seeds": [0, 1, 2],
         "model": {"units": 128},
         "train": {"epochs": 20, "patience": 4},

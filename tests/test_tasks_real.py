@@ -131,7 +131,7 @@ def test_bach_rolls_have_four_voices_and_padding_is_weighted_out():
     assert scored["nll_per_frame"] == pytest.approx(88 * math.log(2))
 
 
-PART_TWO = ["tang_poetry", "ptb_char", "ptb_word", "pos_tagging", "sentiment", "bach_chorales", "sunspots"]
+PART_TWO = ["tang_poetry", "ptb_char", "ptb_word", "pos_tagging", "ner", "sentiment", "bach_chorales", "sunspots"]
 CAUSAL = {"tang_poetry", "ptb_char", "ptb_word", "bach_chorales"}  # bidirectional would see the answer
 
 

@@ -182,4 +182,4 @@ def get_task(name: str) -> Task:
 
 def _load_all():
     # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
-    from experiments.tasks import mnist, music, series, synthetic, text  # noqa: F401
+    from experiments.tasks import mnist, music, ner, series, synthetic, text  # noqa: F401

@@ -141,6 +141,21 @@ register_topology(Topology(
 ))
 
 
+def _build_conditional_generation(variant, info, model):
+    return zoo.one_to_many(variant, info["num_classes"], info["steps"], info["output_dim"],
+                           feed="first_step_then_outputs", output_activation="sigmoid", **recurrent_args(model))
+
+
+register_topology(Topology(
+    "conditional_generation", "one-to-many: a class in, a sequence of binary frames out (the class at the first "
+    "step, then the previous frame; teacher forcing in training)",
+    build=_build_conditional_generation, loss=_keras_loss("BinaryCrossentropy"),
+    predicts="the probability of each unit of each frame given the class and the true frames before it, shape "
+             "(examples, steps, output_dim)",
+    causal=True,
+))
+
+
 def _build_seq2seq(variant, info, model):
     attention = model.get("attention", "none")
     return zoo.seq2seq(variant, info["source_vocab_size"], info["target_vocab_size"],

@@ -171,6 +171,43 @@ def samples(results: Results, out: Path) -> list[str]:
             *lines[2:2 + 4 + len(found[0][3])]]
 
 
+def generated_digits(results: Results, out: Path) -> list[str]:
+    """A grid of the digits that class-conditional generation runs drew (one per class, first seed
+    of each variant), from the samples in their records ('#' on, '.' off, rows joined by '/')."""
+    rows = results.finished[results.finished["task"] == "mnist_generation"] if not results.finished.empty else []
+    if not len(rows) or "samples" not in rows:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    lines = ["## Generated digits", "",
+             "One digit of each class (0-9) drawn row by row by each variant (first seed), each row's pixels "
+             "sampled from the model and fed back: what a one-to-many model has learned of each class.", ""]
+    for label, group in rows.groupby("label"):
+        firsts = group.sort_values("seed").groupby("variant", sort=False).head(1)
+        firsts = firsts[firsts["samples"].map(lambda s: isinstance(s, list) and len(s) == 10)]
+        if firsts.empty:
+            continue
+        fig, axes = plt.subplots(len(firsts), 10, figsize=(10, 1.1 * len(firsts) + 0.3), squeeze=False)
+        for r, (_, run) in enumerate(firsts.iterrows()):
+            for c, sample in enumerate(run["samples"]):
+                image = np.array([[ch == "#" for ch in row] for row in sample["output"].split("/")], dtype=float)
+                axes[r][c].imshow(image, cmap="gray_r", vmin=0, vmax=1)
+                axes[r][c].set_xticks([])
+                axes[r][c].set_yticks([])
+                if c == 0:
+                    axes[r][c].set_ylabel(run["variant"], fontsize=8)
+        fig.tight_layout()
+        image_name = f"digits-{file_name(label)}.png"
+        fig.savefig(out / image_name, dpi=90)
+        plt.close(fig)
+        lines += [f"![digits drawn by each variant, {label}]({image_name})", ""]
+    return lines if len(lines) > 4 else []
+
+
 def missing_or_not_finished(results: Results, out: Path) -> list[str]:
     if not len(results.problems) and not results.missing:
         return []
@@ -184,4 +221,4 @@ def missing_or_not_finished(results: Results, out: Path) -> list[str]:
 
 
 SECTIONS = [header, which_cell, leaderboards, literature, memory_horizon, gradient_flow, cost_of_a_run, across_tasks,
-            figures, samples, missing_or_not_finished]
+            figures, generated_digits, samples, missing_or_not_finished]

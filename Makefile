@@ -14,7 +14,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench wheelhouse gpu-check tensorboard dashboard list clean
+.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|memory|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
@@ -73,6 +73,10 @@ dashboard: $(STAMP) ## serve optuna-dashboard on the results store (studies, tri
 
 bench: $(STAMP) ## time every variant's training step and inference side by side; writes reports/bench/ (ARGS='--variants lstm,cifg')
 	$(PY) -m zoo.bench $(ARGS)
+
+gradients: $(STAMP) ## how far back the loss gradient reaches, per variant (VARIANTS='vanilla irnn lstm gru'); writes reports/gradients/
+	@mkdir -p reports/gradients
+	$(PY) -m zoo gradients $(or $(VARIANTS),vanilla irnn lstm gru) --out reports/gradients/gradient_flow.png $(ARGS) | tee reports/gradients/gradients.txt
 
 tasks: $(STAMP) ## list the tasks with topology, metric, baseline and sizes
 	$(PY) -m experiments tasks

@@ -64,8 +64,8 @@ GRIDS: dict[str, dict[str, Any]] = {
         "description": "every variant on every task at default size, 3 seeds: hours on a CPU",
         "variants": ["*"],
         "tasks": [{"task": name, "size": "default"} for name in (
-            "adding", "copy_memory", "seq_mnist", "mnist_generation", "seq2seq_addition", "tang_poetry", "ptb_char", "ptb_word",
-            "pos_tagging", "ner", "sentiment", "bach_chorales", "sunspots")],
+            "adding", "copy_memory", "seq_mnist", "mnist_generation", "seq2seq_addition", "tang_poetry", "ptb_char",
+            "ptb_word", "pos_tagging", "ner", "sentiment", "bach_chorales", "sunspots")],
         "seeds": [0, 1, 2],
         "model": {"units": 128},
         "train": {"epochs": 20, "patience": 4},

@@ -56,10 +56,14 @@ def gradient_flow(results: Results, out: Path) -> list[str]:
             "How much the loss still feels each input: the norm of its gradient with respect to the input at step "
             "t, against the distance from the loss, on a fixed batch of 64 test sequences, at initialisation and "
             "after training (geometric mean over seeds). A line that falls by many orders of magnitude is a "
-            "vanishing gradient: what lies that far back cannot be learned from. The gated cells (LSTM, GRU) "
-            "and the identity-initialised IRNN keep it up; a tanh RNN's falls geometrically. Gradient clipping "
-            "(`train.clipnorm`) is the remedy for the opposite problem, exploding norms. `python -m zoo gradients "
-            "VARIANT...` draws the same plot for any variant in seconds.", ""] + lines
+            "vanishing gradient: what lies that far back cannot be learned from. Memory is a property of the "
+            "weights, not of the cell's name: at initialisation a GRU's update gate sits near 0.5 and an LSTM's "
+            "forget gate near sigmoid(1) = 0.73, so their gradients can shrink faster than an orthogonally "
+            "initialised tanh RNN's; a gated cell that learns a long dependency learns gates near 1 on the path "
+            "that carries it, and its line flattens after training. The IRNN (ReLU, identity recurrence) starts "
+            "flat by construction. Gradient clipping (`train.clipnorm`) is the remedy for the opposite problem, "
+            "exploding norms. `python -m zoo gradients VARIANT...` draws the same plot for any variant in "
+            "seconds.", ""] + lines
 
 
 def memory_horizon(results: Results, out: Path) -> list[str]:

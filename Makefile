@@ -76,7 +76,7 @@ bench: $(STAMP) ## time every variant's training step and inference side by side
 
 gradients: $(STAMP) ## how far back the loss gradient reaches, per variant (VARIANTS='vanilla irnn lstm gru'); writes reports/gradients/
 	@mkdir -p reports/gradients
-	$(PY) -m zoo gradients $(or $(VARIANTS),vanilla irnn lstm gru) --out reports/gradients/gradient_flow.png $(ARGS) | tee reports/gradients/gradients.txt
+	set -o pipefail; $(PY) -m zoo gradients $(or $(VARIANTS),vanilla irnn lstm gru) --out reports/gradients/gradient_flow.png $(ARGS) | tee reports/gradients/gradients.txt
 
 tasks: $(STAMP) ## list the tasks with topology, metric, baseline and sizes
 	$(PY) -m experiments tasks

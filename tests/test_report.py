@@ -196,3 +196,28 @@ def test_with_fewer_than_three_seeds_the_report_does_not_call_variants_alike(tmp
     assert "not decided: 2 seed(s), the seeds cannot separate variants" in readme
     table = pd.read_csv(tmp_path / "r" / "leaderboard-adding.csv").set_index("variant")
     assert math.isnan(table.loc["cifg", "welch_p_vs_lstm"]) and not table.loc["cifg", "significant"]
+
+
+def test_a_seq2seq_run_with_attention_shows_where_it_looked(tmp_path):
+    """Trained through the runner with `model.attention`: its samples carry the attention weights
+    over the question (each row a distribution), and the report draws them."""
+    import json
+
+    from experiments import runner
+
+    grid = tmp_path / "attend.toml"
+    grid.write_text('description = "attention"\nvariants = ["gru"]\nseeds = [0]\n'
+                    'tasks = [{task = "seq2seq_addition", size = "smoke"}]\n'
+                    'model = {units = 16, attention = "luong"}\ntrain = {epochs = 1}\n')
+    assert runner.run(str(grid), results_dir=tmp_path / "results") == 0
+    (record,) = [json.loads(p.read_text()) for p in (tmp_path / "results").rglob("record.json")]
+    samples = [s for s in record["samples"] if "attention" in s]
+    assert len(samples) == len(record["samples"]) == 8
+    for sample in samples:
+        weights = np.asarray(sample["attention"])
+        assert weights.shape == (len(sample["output"]) + 1, len(sample["input"]))  # answer + end x question
+        np.testing.assert_allclose(weights.sum(1), 1.0, atol=0.01)  # padding got no weight
+    out = tmp_path / "report"
+    assert write_report(str(grid), storage=f"sqlite:///{tmp_path / 'results' / 'store.db'}", out_dir=out) == 0
+    assert "## Attention" in (out / "README.md").read_text()
+    assert (out / "attention-seq2seq_addition-gru.png").stat().st_size > 5_000

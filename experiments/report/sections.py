@@ -208,6 +208,46 @@ def generated_digits(results: Results, out: Path) -> list[str]:
     return lines if len(lines) > 4 else []
 
 
+def attention_maps(results: Results, out: Path) -> list[str]:
+    """Heat maps of where a seq2seq model with attention looked: the first seed of each variant,
+    three test questions (from the samples in their records)."""
+    if results.finished.empty or "samples" not in results.finished:
+        return []
+    found = [(r["label"], r["variant"], [s for s in r["samples"] if "attention" in s][:3])
+             for _, r in results.finished.sort_values("seed").iterrows()
+             if isinstance(r.get("samples"), list) and any("attention" in s for s in r["samples"])]
+    seen, runs = set(), []
+    for label, variant, samples in found:
+        if (label, variant) not in seen:
+            seen.add((label, variant))
+            runs.append((label, variant, samples))
+    if not runs:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    lines = ["## Attention", "", "Where each answer character looked in the question (rows: the characters the "
+             "model wrote, then its end token; columns: the question's characters; darker = more weight).", ""]
+    for label, variant, samples in runs:
+        fig, axes = plt.subplots(1, len(samples), figsize=(3.2 * len(samples), 2.6), squeeze=False)
+        for ax, sample in zip(axes[0], samples):
+            weights = np.asarray(sample["attention"])
+            ax.imshow(weights, cmap="Greys", vmin=0, vmax=1, aspect="auto")
+            ax.set_xticks(range(weights.shape[1]), list(sample["input"])[:weights.shape[1]], fontsize=7)
+            ax.set_yticks(range(weights.shape[0]), (list(sample["output"]) + ["end"])[:weights.shape[0]], fontsize=7)
+            ax.set_title(f"{sample['input']} = {sample['output']}", fontsize=8)
+        fig.suptitle(f"{label}, {variant}", fontsize=9)
+        fig.tight_layout()
+        name = f"attention-{file_name(label)}-{variant}.png"
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        lines += [f"![attention of {variant} on {label}]({name})", ""]
+    return lines
+
+
 def missing_or_not_finished(results: Results, out: Path) -> list[str]:
     if not len(results.problems) and not results.missing:
         return []
@@ -221,4 +261,4 @@ def missing_or_not_finished(results: Results, out: Path) -> list[str]:
 
 
 SECTIONS = [header, which_cell, leaderboards, literature, memory_horizon, gradient_flow, cost_of_a_run, across_tasks,
-            figures, generated_digits, samples, missing_or_not_finished]
+            figures, generated_digits, attention_maps, samples, missing_or_not_finished]

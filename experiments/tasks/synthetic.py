@@ -168,8 +168,16 @@ def addition_samples(model, data, count=8):
 
     source = data.test.x[0][:count]
     answers = zoo.greedy_decode(model, source, start_id=START, max_length=data.info["target_length"], end_id=END)
-    return [{"input": decode(s), "output": decode(a), "target": decode(t)}
-            for s, a, t in zip(source, answers, data.test.y[:count])]
+    samples = [{"input": decode(s), "output": decode(a), "target": decode(t)}
+               for s, a, t in zip(source, answers, data.test.y[:count])]
+    if any(layer.name == "attention" for layer in model.layers):
+        # Where each answer character looked in the question, for the report's heat maps: the
+        # weights over the question's characters while writing the model's own answer.
+        decoder_input = np.concatenate([np.full((len(answers), 1), START, "int32"), answers[:, :-1]], axis=1)
+        weights = np.asarray(zoo.attention_model(model).predict([source, decoder_input], verbose=0))
+        for sample, w, question, answer in zip(samples, weights, source, answers):
+            sample["attention"] = np.round(w[:len(decode(answer)) + 1, :int((question != PAD).sum())], 3).tolist()
+    return samples
 
 
 def score_seq2seq(split, predictions, info):

@@ -31,8 +31,10 @@ def cmd_grids(args) -> int:
     for name, grid in GRIDS.items():
         runs = expand(name)
         tasks = ", ".join(sorted({r.label for r in runs}))
+        own = [f"{e['task']}: {', '.join(e['variants'])}" for e in grid["tasks"] if "variants" in e]
         print(f"{name}: {grid['description']}\n    {len(runs)} runs | tasks: {tasks} | "
-              f"variants: {', '.join(grid['variants'])} | seeds: {grid['seeds']}")
+              f"variants: {', '.join(grid['variants'])}" + (f" ({'; '.join(own)})" if own else "")
+              + f" | seeds: {grid['seeds']}")
     print("\nA grid of your own: a TOML file with the same keys, run with --grid path/to/grid.toml, e.g.\n")
     from experiments import declarations
 

@@ -105,6 +105,23 @@ def mask_url(url: str) -> str:
     return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", str(url))
 
 
+def shown_path(path) -> str:
+    """A path as a report shows it: relative to the working folder when inside it (a report
+    written in a checkout names no folder of the machine it ran on)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def shown_url(url: str) -> str:
+    """The store URL for a report: its password masked, a SQLite file relative to the working folder."""
+    url = mask_url(url)
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + shown_path(url[len("sqlite:///"):])
+    return url
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -64,3 +64,10 @@ def test_the_memory_grid_runs_each_memory_task_at_every_length(grid, lengths):
     for task in ("adding", "copy_memory"):
         assert sorted({r.params["T"] for r in runs if r.task == task}) == lengths
     assert {"vanilla", "irnn", "lstm", "gru"} <= {r.variant for r in runs}
+
+
+def test_an_underflowed_gradient_is_named_not_given_a_number():
+    from experiments.report.memory import _geometric_ratio
+
+    assert _geometric_ratio([[1e-3, 1.0], [1e-5, 1.0]]) == "-4.0"
+    assert _geometric_ratio([[0.0, 1.0], [1e-5, 1.0]]) == "< -38 (underflow)"

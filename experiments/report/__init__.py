@@ -28,7 +28,8 @@ from experiments.report.load import load_results, load_runs, main_metric
 from experiments.report.render import page
 from experiments.report.sections import SECTIONS, recommendation_lines
 from experiments.report.tables import leaderboard, recommendations
-from experiments.store import Store, check_writable, default_results_dir, default_storage_url, mask_url
+from experiments.store import (Store, check_writable, default_results_dir, default_storage_url, mask_url,
+                               shown_path)
 
 __all__ = ["write_report", "load_runs", "main_metric", "leaderboard", "recommendations", "default_reports_dir"]
 
@@ -60,7 +61,10 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
     text = "\n".join(markdown)
     (out / "README.md").write_text(text, encoding="utf-8")
     (out / "index.html").write_text(page(f"RNN Zoo: {name}", text), encoding="utf-8")
-    results.frame.drop(columns=["history"], errors="ignore").to_csv(out / "runs.csv", index=False)
+    table = results.frame.drop(columns=["history", "gradient_norms", "samples"], errors="ignore")
+    if "run_dir" in table:
+        table["run_dir"] = table["run_dir"].map(lambda p: shown_path(p) if isinstance(p, str) else p)
+    table.to_csv(out / "runs.csv", index=False)
 
     if not results.finished.empty:
         print("\n".join(recommendation_lines(recommendations(results.finished), caption=False)))

@@ -22,10 +22,14 @@ SOLVED_METRIC = {"adding": "mse", "copy_memory": "cross_entropy"}
 SOLVED_SHARE = 0.10
 
 
-def _geometric_ratio(curves) -> float:
-    """Mean over seeds of log10(norm at the farthest step / norm at the nearest)."""
-    ratios = [math.log10(max(c[0], 1e-300) / max(c[-1], 1e-300)) for c in curves if len(c)]
-    return float(np.mean(ratios)) if ratios else math.nan
+def _geometric_ratio(curves) -> str:
+    """Mean over seeds of log10(norm at the farthest step / norm at the nearest), as text; a norm
+    that underflowed to 0 (below float32's range, about 1e-45) makes it '< -38 (underflow)'."""
+    ratios = [math.log10(c[0] / c[-1]) if c[0] > 0 and c[-1] > 0 else -math.inf for c in curves if len(c)]
+    if not ratios:
+        return "–"
+    mean = float(np.mean(ratios))
+    return "< -38 (underflow)" if mean == -math.inf else f"{mean:.1f}"
 
 
 def gradient_flow(results: Results, out: Path) -> list[str]:
@@ -48,7 +52,7 @@ def gradient_flow(results: Results, out: Path) -> list[str]:
         lines += [f"### {label}", "", f"![gradient flow, {label}]({image})", "",
                   "| variant | log10 of farthest / nearest step, at initialisation | after training |", "|---|---:|---:|"]
         for variant, curve in curves.items():
-            lines.append(f"| {variant} | {_geometric_ratio(curve['initial']):.1f} | {_geometric_ratio(curve['trained']):.1f} |")
+            lines.append(f"| {variant} | {_geometric_ratio(curve['initial'])} | {_geometric_ratio(curve['trained'])} |")
         lines.append("")
     if not lines:
         return []

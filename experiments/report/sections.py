@@ -17,11 +17,11 @@ from experiments.report.plots import make_plots
 from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
 from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS
 from experiments.report.tables import leaderboard, ranks, recommendations
-from experiments.store import mask_url
+from experiments.store import shown_url
 
 
 def header(results: Results, out: Path) -> list[str]:
-    env, store = results.env, mask_url(results.store_url)
+    env, store = results.env, shown_url(results.store_url)
     lines = [f"# RNN Zoo report: grid `{results.grid}`", "", results.description + ".", ""]
     n_problems, n_missing = len(results.problems), len(results.missing)
     lines.append(f"- runs: {len(results.finished)} finished of {len(results.runs)} in the grid"

@@ -40,15 +40,16 @@ FIRST_QUICK = {
 def test_run_keys_are_those_of_the_first_stored_results(monkeypatch):
     """Keys computed by the version that first stored results (tests/data/v0/run_keys.json, written
     by it for every grid and a few --set combinations): every run it had is still there with the
-    same key; the only new runs are those of variants registered since (grids that select `*`)."""
+    same key; the only new runs are those of variants registered since (grids that select `*`) or
+    of tasks added to a grid since (`standard` gained `mnist_generation` and `ner`)."""
     monkeypatch.setitem(grids.GRIDS, "quick", FIRST_QUICK)  # the same configuration, the same keys
     cases = json.loads((DATA / "run_keys.json").read_text())
     for case, expected in cases.items():
         then = [tuple(run) for run in expected["runs"]]
         now = [(r.label, r.variant, r.seed, r.key) for r in expand(case.split("|")[0], expected["set"])]
         assert [run for run in now if run in set(then)] == then, case
-        old_variants = {run[1] for run in then}
-        assert all(run[1] not in old_variants for run in now if run not in set(then)), case
+        old_variants, old_tasks = {run[1] for run in then}, {run[0] for run in then}
+        assert all(run[1] not in old_variants or run[0] not in old_tasks for run in now if run not in set(then)), case
 
 
 @pytest.fixture
@@ -253,6 +254,6 @@ def test_grids_read_causality_from_the_topology():
     from experiments.topologies import get_topology
 
     causal = {r.task for r in runs if get_topology(get_task(r.task).topology).causal}
-    assert causal == {"tang_poetry", "ptb_char", "ptb_word", "bach_chorales"}
+    assert causal == {"tang_poetry", "ptb_char", "ptb_word", "bach_chorales", "mnist_generation"}  # rows given rows
     assert not [r for r in runs if r.task in causal and zoo.get_variant(r.variant).bidirectional]
     assert grids.GRIDS["standard"]["variants"] == ["*"]

@@ -22,10 +22,14 @@ PRECISE = keras.backend.backend() != "jax"
 
 @pytest.fixture
 def float64():
+    # The dtype policy, not only floatx: another test may have set a global policy explicitly.
+    policy = keras.config.dtype_policy()
     if PRECISE:
         keras.config.set_floatx("float64")
+        keras.config.set_dtype_policy("float64")
     yield
     keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy(policy)
 
 
 @pytest.mark.backend

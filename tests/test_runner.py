@@ -218,13 +218,16 @@ def test_a_later_model_setting_at_its_default_keeps_stored_run_keys():
 
     run = expand("smoke")[0]
     assert run.model["recurrent_dropout"] == run.model["input_dropout"] == run.train["momentum"] == 0.0
-    later = {"recurrent_dropout", "input_dropout", "momentum"}  # settings added after the first results
+    assert run.model["context"] == "initial_state" and run.model["attention"] == "none"
+    # settings added after the first results
+    later = {"recurrent_dropout", "input_dropout", "momentum", "context", "attention"}
     before = {"task": run.task, "size": run.size, "params": run.params, "variant": run.variant, "seed": run.seed,
               "model": {k: v for k, v in run.model.items() if k not in later},
               "train": {k: v for k, v in run.train.items() if k not in later}}
     assert run.key == hashlib.sha1(json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
     changed = expand("smoke", ["model.recurrent_dropout=0.25"])[0]
     assert changed.model["recurrent_dropout"] == 0.25 and changed.key != run.key
+    assert expand("smoke", ["model.attention=luong"])[0].key != run.key
 
 
 def test_recurrent_dropout_setting_reaches_the_cells():

@@ -1,18 +1,12 @@
 """Gradient flow through time (`zoo.gradients`): the input gradients against finite differences
 on a tiny model, on the active backend; the command and its errors."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
 from zoo.gradients import adding_problem, flow, input_gradients, step_norms
 from zoo.models import many_to_one
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 # Float64 where the backend computes in it by default (central differences exact to about 1e-9);
@@ -90,15 +84,16 @@ def test_bad_arguments_are_named(kwargs, message):
         flow("lstm", **kwargs)
 
 
-def test_the_gradients_command_prints_each_variant_and_plots(tmp_path):
+def test_the_gradients_command_prints_each_variant_and_plots(tmp_path, capsys):
+    from zoo.__main__ import main
+
     out = tmp_path / "flow.png"
-    result = subprocess.run([sys.executable, "-m", "zoo", "gradients", "vanilla", "irnn", "--T", "12", "--steps", "3",
-                             "--units", "8", "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("vanilla ", "irnn "))]
+    assert main(["gradients", "vanilla", "irnn", "--T", "12", "--steps", "3", "--units", "8", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    rows = [line.split() for line in printed.splitlines() if line.startswith(("vanilla ", "irnn "))]
     assert [(r[0], r[1]) for r in rows] == [("vanilla", "initial"), ("vanilla", "trained"), ("irnn", "initial"),
                                             ("irnn", "trained")]
     assert out.stat().st_size > 10_000
-    bad = subprocess.run([sys.executable, "-m", "zoo", "gradients", "lstmm"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=600)
-    assert bad.returncode == 2 and "unknown variant 'lstmm'" in bad.stderr and "Did you mean 'lstm'" in bad.stderr
+    assert main(["gradients", "lstmm"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown variant 'lstmm'" in err and "Did you mean 'lstm'" in err

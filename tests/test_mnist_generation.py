@@ -1,10 +1,6 @@
 """The 1-to-N task with real data: a digit class in, 28 binarised rows out."""
 
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +8,6 @@ import pytest
 from experiments.tasks import Dataset, Split, get_task
 from experiments.tasks.mnist import class_mean_baseline, generate_digits, score_pixels
 from experiments.topologies import get_topology
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _fake(n=40, seed=0):
@@ -56,6 +50,9 @@ def test_generation_feeds_back_its_rows_and_names_a_bad_class():
 
 @pytest.mark.registry
 def test_mnist_generation_trains_reports_a_grid_of_digits(tmp_path):
+    from experiments import runner
+    from experiments.report import write_report
+
     data = get_task("mnist_generation").load(size="smoke", seed=0)
     onehot, previous = data.train.x
     assert onehot.shape == (512, 10) and (onehot.sum(1) == 1).all()
@@ -63,11 +60,8 @@ def test_mnist_generation_trains_reports_a_grid_of_digits(tmp_path):
     grid = tmp_path / "digits.toml"
     grid.write_text('description = "digits"\nvariants = ["gru"]\nseeds = [0]\n'
                     'tasks = [{task = "mnist_generation", size = "smoke"}]\ntrain = {epochs = 1}\n')
-    env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path / "results"), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for command in ("run", "report"):
-        done = subprocess.run([sys.executable, "-m", "experiments", command, "--grid", str(grid)], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
-    report = (tmp_path / "reports" / "digits" / "README.md").read_text()
-    assert "## Generated digits" in report
-    assert (tmp_path / "reports" / "digits" / "digits-mnist_generation.png").stat().st_size > 5_000
+    assert runner.run(str(grid), results_dir=tmp_path / "results") == 0
+    out = tmp_path / "report"
+    assert write_report(str(grid), storage=f"sqlite:///{tmp_path / 'results' / 'store.db'}", out_dir=out) == 0
+    assert "## Generated digits" in (out / "README.md").read_text()
+    assert (out / "digits-mnist_generation.png").stat().st_size > 5_000

@@ -85,39 +85,42 @@ train = {epochs = 1}
 """
 
 
-def test_a_run_trained_on_one_machine_is_loaded_on_another_through_the_artifact_store(tmp_path):
+def test_a_run_trained_on_one_machine_is_loaded_on_another_through_the_artifact_store(tmp_path, capsys, monkeypatch):
     """Machine a trains; machine b (its own results folder, the same store and artifact folder)
     reports the grid and samples from a's model, fetched from the artifact store."""
+    from experiments.__main__ import main
+
     grid = tmp_path / "shared.toml"
     grid.write_text(SHARED_GRID)
     storage = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("RNNZOO_ARTIFACTS", str(tmp_path / "shared-mount"))
 
     def machine(name, *args):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RNNZOO_RESULTS": str(tmp_path / name),
-               "RNNZOO_ARTIFACTS": str(tmp_path / "shared-mount")}
-        return subprocess.run([sys.executable, "-m", "experiments", *args, "--storage", storage], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path / name))
+        code = main([*args, "--storage", storage])
+        return code, capsys.readouterr()
 
-    trained = machine("a", "run", "--grid", str(grid))
-    assert trained.returncode == 0, trained.stderr
+    code, printed = machine("a", "run", "--grid", str(grid))
+    assert code == 0, printed.err
     (record,) = Store(storage).records("shared")
     assert set(record["artifacts"]) >= {"model.keras", "history.csv", "vocabulary.json", "run.log"}
     assert not (tmp_path / "b").exists()
-    report = machine("b", "report", "--grid", str(grid))
-    assert report.returncode == 0, report.stderr
+    code, printed = machine("b", "report", "--grid", str(grid))
+    assert code == 0, printed.err
     assert (tmp_path / "reports" / "shared" / "leaderboard-ptb_char.csv").exists()
-    sampled = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0",
-                      "--count", "2", "--length", "10", "--prompt", "the")
-    assert sampled.returncode == 0, sampled.stderr
-    assert "fetched" in sampled.stderr and "model.keras" in sampled.stderr
-    lines = sampled.stdout.strip().splitlines()
+    code, sampled = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0",
+                            "--count", "2", "--length", "10", "--prompt", "the")
+    assert code == 0, sampled.err
+    assert "fetched" in sampled.err and "model.keras" in sampled.err
+    lines = sampled.out.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("the") for line in lines)
     (fetched,) = (tmp_path / "b" / "shared" / "ptb_char" / "gru").iterdir()
     (original,) = (tmp_path / "a" / "shared" / "ptb_char" / "gru").iterdir()
     assert (fetched / "model.keras").read_bytes() == (original / "model.keras").read_bytes()
     # A second call finds the local copy (the cache) and fetches nothing.
-    again = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0", "--count", "1")
-    assert again.returncode == 0 and "fetched" not in again.stderr
+    code, again = machine("b", "generate", "--grid", str(grid), "--only", "task=ptb_char,variant=gru,seed=0",
+                          "--count", "1")
+    assert code == 0 and "fetched" not in again.err
     # An --only that picks more than one run, or a run that has not finished, is named.
     from experiments.__main__ import run_folder
 

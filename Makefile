@@ -31,7 +31,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP) ## create .venv with the running Python and install requirements.txt (done by every target)
 
-test: test-tf test-jax ## run the test suite on the TensorFlow and the JAX backend
+test: $(STAMP) ## run the test suite on TensorFlow and, alongside it, the backend-sensitive tests on JAX
+	@KERAS_BACKEND=jax $(PY) -m pytest -q -m backend -p no:cacheprovider $(ARGS) > .test-jax.log 2>&1 & jax=$$!; \
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(ARGS); tf=$$?; \
+	wait $$jax; jax_status=$$?; \
+	echo "--- the backend-sensitive tests on JAX (KERAS_BACKEND=jax pytest -m backend) ---"; \
+	cat .test-jax.log; rm -f .test-jax.log; \
+	if [ $$tf -ne 0 ] || [ $$jax_status -ne 0 ]; then echo "tests failed: TensorFlow exit $$tf, JAX exit $$jax_status"; exit 1; fi
 
 test-tf: $(STAMP) ## run the whole test suite on the TensorFlow backend
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(ARGS)

@@ -140,6 +140,18 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def _add_training_options(p) -> None:
+    """Where and how a command that trains (run, search) trains: workers, devices, store, folders."""
+    p.add_argument("--workers", default="1", help="worker processes, or auto: one per GPU (1 on a CPU); on a "
+                   "CPU the workers share the cores' threads")
+    p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
+    p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
+    p.add_argument("--results", help="folder for run artifacts (default results/)")
+    p.add_argument("--artifacts", help="where finished runs' files are shared: a folder (a shared mount for many "
+                   "machines) or s3://bucket; default $RNNZOO_ARTIFACTS, else results/artifacts")
+    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments",
                                      description="Train the zoo's variants on sequence tasks and compare them.")
@@ -154,14 +166,7 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting: model.units=64, train.epochs=3, params.adding.T=100, seeds=0,1, size=smoke")
     p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
-    p.add_argument("--workers", default="1", help="worker processes, or auto: one per GPU (1 on a CPU); on a "
-                   "CPU the workers share the cores' threads")
-    p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
-    p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
-    p.add_argument("--results", help="folder for run artifacts (default results/)")
-    p.add_argument("--artifacts", help="where finished runs' files are shared: a folder (a shared mount for many "
-                   "machines) or s3://bucket; default $RNNZOO_ARTIFACTS, else results/artifacts")
-    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+    _add_training_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("search", help="Greff's random search of each variant's settings, then the best over seeds")
@@ -169,13 +174,7 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a fixed setting, the size or a task parameter (not what the space samples)")
     p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
-    p.add_argument("--workers", default="1", help="worker processes, or auto: one per GPU")
-    p.add_argument("--devices", help="GPU indices, one worker pinned to each, e.g. 0,1")
-    p.add_argument("--storage", help="results store URL (default sqlite:///results/store.db)")
-    p.add_argument("--results", help="folder for run artifacts (default results/)")
-    p.add_argument("--artifacts", help="where finished runs' files are shared: a folder (a shared mount for many "
-                   "machines) or s3://bucket; default $RNNZOO_ARTIFACTS, else results/artifacts")
-    p.add_argument("--worker-id", help=argparse.SUPPRESS)
+    _add_training_options(p)
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_search)
     sub.add_parser("spaces", help="list the search spaces").set_defaults(func=cmd_spaces)

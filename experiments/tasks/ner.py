@@ -5,14 +5,12 @@ spans as the CoNLL shared task (conlleval) scores it."""
 from __future__ import annotations
 
 import zipfile
-from collections import Counter
-
 import numpy as np
 
 from experiments.data import load_with_fallbacks, pypi_file
 from experiments.tasks import Dataset, Split, Task, register_task
-from experiments.tasks.text import pad
-from experiments.vocabulary import UNK, Vocabulary
+from experiments.tasks.text import most_frequent_tags, pad
+from experiments.vocabulary import Vocabulary
 
 # The CoNLL-2003 English files (train 14,041 sentences, valid 3,250, test 3,453) ship inside the
 # wheel of NeuroNER (Dernoncourt et al. 2017) on PyPI.
@@ -131,17 +129,7 @@ def score_ner(split, predictions, info):
 def most_frequent_tag_baseline(dataset, params):
     """Each word's most frequent training tag; unknown words get O (conlleval's usual baseline
     tags the entities seen in training)."""
-    x, y = dataset.train.x, dataset.train.y
-    real = y != 0
-    counts = Counter(zip(x[real].tolist(), y[real].tolist()))
-    best: dict[int, tuple[int, int]] = {}
-    for (word, tag), count in counts.items():
-        if count > best.get(word, (0, -1))[0]:
-            best[word] = (count, tag)
-    outside = dataset.info["tags"].index["O"]
-    unk = dataset.info["vocabulary"].index[UNK]
-    lookup = np.vectorize(lambda w: best[w][1] if w in best and w != unk else outside)
-    return score_ner(dataset.test, lookup(dataset.test.x), dataset.info)
+    return score_ner(dataset.test, most_frequent_tags(dataset, dataset.info["tags"].index["O"]), dataset.info)
 
 
 register_task(Task(

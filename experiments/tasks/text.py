@@ -367,8 +367,9 @@ def score_tagging(split, predictions, info):
     return {"token_accuracy": float((predicted == split.y)[real].mean())}
 
 
-def most_frequent_tag_baseline(dataset, params):
-    """Each word's most frequent training tag; unknown words get the most frequent tag overall."""
+def most_frequent_tags(dataset, unknown_tag: int | None = None) -> np.ndarray:
+    """Each test word's most frequent training tag (ids, the shape of the test inputs); unknown
+    words get `unknown_tag`, by default the most frequent tag overall."""
     x, y = dataset.train.x, dataset.train.y
     real = y != 0
     pairs = Counter(zip(x[real].tolist(), y[real].tolist()))
@@ -376,10 +377,14 @@ def most_frequent_tag_baseline(dataset, params):
     for (word, tag), count in pairs.items():
         if count > best.get(word, (0, -1))[0]:
             best[word] = (count, tag)
-    overall = Counter(y[real].tolist()).most_common(1)[0][0]
+    fallback = Counter(y[real].tolist()).most_common(1)[0][0] if unknown_tag is None else unknown_tag
     unk = dataset.info["vocabulary"].index[UNK]
-    lookup = np.vectorize(lambda w: best[w][1] if w in best and w != unk else overall)
-    return score_tagging(dataset.test, lookup(dataset.test.x), dataset.info)
+    return np.vectorize(lambda w: best[w][1] if w in best and w != unk else fallback)(dataset.test.x)
+
+
+def most_frequent_tag_baseline(dataset, params):
+    """Each word's most frequent training tag; unknown words get the most frequent tag overall."""
+    return score_tagging(dataset.test, most_frequent_tags(dataset), dataset.info)
 
 
 register_task(Task(

@@ -107,15 +107,20 @@ def check_seq_mnist(params):
                          f"(n_test); got n_train={n_train} + n_val={n_val} = {n_train + n_val}, n_test={n_test}.")
 
 
+def split_indices(params, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training and validation images drawn apart from the 60,000, test images in file order
+    from the 10,000; the same seed gives the same images to every MNIST task."""
+    shuffled = rng.permutation(60000)
+    return (shuffled[:params["n_train"]], shuffled[60000 - params["n_val"]:],
+            np.sort(rng.permutation(10000)[:params["n_test"]]))
+
+
 def make_seq_mnist(params, seed):
     check_seq_mnist(params)
     order = params["order"]
-    n_train, n_val, n_test = params["n_train"], params["n_val"], params["n_test"]
     arrays = load_mnist()
     rng = np.random.default_rng(seed)
-    shuffled = rng.permutation(60000)
-    train_idx, val_idx = shuffled[:n_train], shuffled[60000 - n_val:]
-    test_idx = np.sort(rng.permutation(10000)[:n_test])
+    train_idx, val_idx, test_idx = split_indices(params, rng)
     permutation = rng.permutation(784) if order == "permuted" else None
 
     def shape(images):
@@ -181,10 +186,7 @@ def make_mnist_generation(params, seed):
     at the first)], y = the 28 rows."""
     check_mnist_generation(params)
     arrays = load_mnist()
-    rng = np.random.default_rng(seed)
-    shuffled = rng.permutation(60000)
-    train_idx, val_idx = shuffled[:params["n_train"]], shuffled[60000 - params["n_val"]:]
-    test_idx = np.sort(rng.permutation(10000)[:params["n_test"]])
+    train_idx, val_idx, test_idx = split_indices(params, np.random.default_rng(seed))
 
     def split(images, labels):
         rows = (images.astype("float32") / 255.0 > 0.5).astype("float32")

@@ -134,7 +134,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     keras.mixed_precision.set_global_policy("mixed_float16" if train_settings["mixed_precision"] else "float32")
     start = time.perf_counter()
     model = topology.build(spec.variant, data.info, spec.model)
-    model.compile(optimizer=make_optimizer(train_settings), loss=topology.loss())
+    jit_compile = {"auto": "auto", "on": True, "off": False}[train_settings.get("jit_compile", "auto")]  # absent from runs stored before it existed
+    model.compile(optimizer=make_optimizer(train_settings), loss=topology.loss(), jit_compile=jit_compile)
     build_seconds = time.perf_counter() - start
 
     probe = _gradient_probe(model, data, topology)
@@ -184,6 +185,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         # What computed each recurrent layer (a built-in fused layer, a zoo cell, which loop):
         # a silently lost fast path shows here.
         "runs_as": {layer.name: layer.runs_as for layer in model.layers if isinstance(layer, zoo.Recurrent)},
+        "jit_compile": bool(model.jit_compile),  # what "auto" became on this backend and device
+        "dtype_policy": keras.mixed_precision.global_policy().name,
         "baseline": task.baseline(data, spec.params),
         "train_examples": len(train),
     }

@@ -53,3 +53,32 @@ def storage(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+def outputs_and_gradients(layer, xs):
+    """The first output of `layer(xs)` and the gradients of sum(sin(output)) with respect to the
+    layer's trainable weights and to `xs`, on TensorFlow or JAX."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def loss(weights, x):
+            values = [w.value for w in layer.trainable_weights]
+            for w, v in zip(layer.trainable_weights, weights):
+                w.assign(v)
+            y = layer(x)[0]
+            for w, v in zip(layer.trainable_weights, values):
+                w.assign(v)
+            return keras.ops.sum(keras.ops.sin(y)), y
+
+        weights = [w.value for w in layer.trainable_weights]
+        (_, y), grads = jax.value_and_grad(lambda w, x: loss(w, x), argnums=(0, 1), has_aux=True)(weights, xs)
+        return np.asarray(y), [np.asarray(g) for g in grads[0]] + [np.asarray(grads[1])]
+    import tensorflow as tf
+
+    x = tf.constant(xs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)[0]
+        loss = tf.reduce_sum(tf.sin(y))
+    grads = tape.gradient(loss, layer.trainable_weights + [x])
+    return y.numpy(), [g.numpy() for g in grads]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import randomize_weights, weights_by_name
+from conftest import outputs_and_gradients, randomize_weights, weights_by_name
 from reference import (elman_step, gru_step, indrnn_step, lru_step, lstm_step, mingru_step, minlstm_step,
                        mut_step, run_sequence)
 
@@ -34,9 +34,14 @@ def one_directional():
     return [n for n in zoo.list_variants() if not zoo.get_variant(n).bidirectional]
 
 
-def run_zoo_cell(name, xs, mask, rng):
-    cell = zoo.make_cell(name, UNITS)
-    layer = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+def run_zoo_cell(name, xs, mask, rng, scan=None):
+    """The cell in Keras' own RNN layer or, given `scan`, in the zoo's `ZooRNN` with that loop."""
+    if scan is None:
+        cell = zoo.make_cell(name, UNITS)
+        layer = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+    else:
+        cell = zoo.make_cell(name, UNITS, scan=scan)
+        layer = zoo.scan.ZooRNN(cell, return_sequences=True, return_state=True)
     layer.build((None, STEPS, INPUT_DIM))
     randomize_weights(layer, rng)
     out = layer(xs, mask=None if mask is None else keras.ops.convert_to_tensor(mask))
@@ -136,6 +141,71 @@ def test_cell_matches_numpy_reference(name, masked, rng):
     assert len(states) == len(ref_states)
     for got, want in zip(states, ref_states):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+HOISTABLE = [n for n in one_directional() if isinstance(zoo.make_cell(n, 1), zoo.cells.HoistableCell)]
+
+
+def test_the_elman_lstm_and_gru_families_can_hoist_their_input_projection():
+    assert {zoo.get_variant(n).family for n in HOISTABLE} == {"elman", "lstm", "gru"}
+
+
+@pytest.mark.parametrize("scan", ["stepwise", "sequential"])
+@pytest.mark.parametrize("name", HOISTABLE)
+def test_zoo_rnn_matches_numpy_reference_in_both_loops(name, scan, rng):
+    """ZooRNN (the input projection in the loop, or of every step before it; peepholes made once
+    per sequence) computes the published equations, masked sequences and final states included."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    mask = np.arange(STEPS)[None, :] < np.array([[6], [4], [2]])
+    cell, outputs, states = run_zoo_cell(name, xs, mask, rng, scan=scan)
+    ref_outputs, ref_states = reference(name, cell, xs, mask)
+    np.testing.assert_allclose(outputs, ref_outputs, rtol=1e-4, atol=1e-5)
+    for got, want in zip(states, ref_states, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "peephole", "cifg", "fgr", "gru", "gru-original"])
+def test_hoisted_loop_takes_the_same_dropout_masks(name, rng):
+    """With the input projection hoisted, x_t's mask is applied before the projection and y_{t-1}'s
+    in the loop: the same numbers as the reference given the masks."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    cell = zoo.make_cell(name, UNITS, dropout=0.3, recurrent_dropout=0.4, scan="sequential")
+    layer = zoo.scan.ZooRNN(cell, return_sequences=True)
+    layer.build((None, STEPS, INPUT_DIM))
+    randomize_weights(layer, rng)
+    input_mask = (rng.random((BATCH, INPUT_DIM)) > 0.3) / 0.7
+    recurrent_mask = (rng.random((BATCH, UNITS)) > 0.4) / 0.6
+    cell.get_dropout_mask = lambda x: keras.ops.convert_to_tensor(input_mask, "float32")
+    cell.get_recurrent_dropout_mask = lambda h: keras.ops.convert_to_tensor(recurrent_mask, "float32")
+    want, _ = reference(name, cell, xs, None, input_mask, recurrent_mask)
+    np.testing.assert_allclose(np.asarray(layer(xs, training=True)), want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["peephole", "gru"])
+def test_both_loops_give_the_same_gradients_over_200_steps(name, rng):
+    steps = 200
+    xs = rng.normal(size=(2, steps, INPUT_DIM)).astype("float32")
+    layers = {}
+    for scan in ("stepwise", "sequential"):
+        layers[scan] = zoo.recurrent_layer(name, UNITS, implementation="zoo", return_sequences=True,
+                                           return_state=True, cell_options={"scan": scan})
+        layers[scan].build((None, steps, INPUT_DIM))
+    randomize_weights(layers["stepwise"], rng, scale=0.3)
+    layers["sequential"].set_weights(layers["stepwise"].get_weights())
+    y_step, g_step = outputs_and_gradients(layers["stepwise"], xs)
+    y_seq, g_seq = outputs_and_gradients(layers["sequential"], xs)
+    np.testing.assert_allclose(y_seq, y_step, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g_seq, g_step, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, np.abs(b).max()))
+
+
+def test_scan_choice_is_checked_and_auto_keeps_the_projection_in_the_loop_on_a_cpu():
+    with pytest.raises(ValueError, match=r"`scan` must be one of auto, stepwise, sequential, got scan='parallel'"):
+        zoo.make_cell("peephole", 4, scan="parallel")
+    assert zoo.make_cell("peephole", 4).loop() == "stepwise"  # the test machines have no GPU
+    assert zoo.make_cell("gru", 4, scan="sequential").loop() == "sequential"
+    with pytest.raises(ValueError, match="ZooRNN runs a zoo.cells.HoistableCell"):
+        zoo.scan.ZooRNN(zoo.make_cell("mingru", 4)).build((None, 3, 2))
 
 
 @pytest.mark.parametrize("name", one_directional())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import randomize_weights
+from conftest import outputs_and_gradients, randomize_weights
 from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
 from reference import mut_step, run_sequence
 
@@ -52,33 +52,6 @@ def test_fast_path_reads_backwards_like_the_reference_on_the_reversed_sequence(n
     np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
 
 
-def _outputs_and_gradients(layer, xs):
-    if keras.backend.backend() == "jax":
-        import jax
-
-        def loss(weights, x):
-            values = [w.value for w in layer.trainable_weights]
-            for w, v in zip(layer.trainable_weights, weights):
-                w.assign(v)
-            y = layer(x)[0]
-            for w, v in zip(layer.trainable_weights, values):
-                w.assign(v)
-            return keras.ops.sum(keras.ops.sin(y)), y
-
-        weights = [w.value for w in layer.trainable_weights]
-        (_, y), grads = jax.value_and_grad(lambda w, x: loss(w, x), argnums=(0, 1), has_aux=True)(weights, xs)
-        return np.asarray(y), [np.asarray(g) for g in grads[0]] + [np.asarray(grads[1])]
-    import tensorflow as tf
-
-    x = tf.constant(xs)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)[0]
-        loss = tf.reduce_sum(tf.sin(y))
-    grads = tape.gradient(loss, layer.trainable_weights + [x])
-    return y.numpy(), [g.numpy() for g in grads]
-
-
 @pytest.mark.parametrize("name", LINEAR)
 def test_parallel_and_sequential_scans_agree_at_1000_steps(name, rng):
     """Same outputs and gradients (weights and input) in float32 at T = 1000 on random weights."""
@@ -87,8 +60,8 @@ def test_parallel_and_sequential_scans_agree_at_1000_steps(name, rng):
     sequential, parallel = fast_layer(name, "sequential", steps=steps), fast_layer(name, "parallel", steps=steps)
     randomize_weights(sequential, rng, scale=0.3)
     parallel.set_weights(sequential.get_weights())
-    y_seq, g_seq = _outputs_and_gradients(sequential, xs)
-    y_par, g_par = _outputs_and_gradients(parallel, xs)
+    y_seq, g_seq = outputs_and_gradients(sequential, xs)
+    y_par, g_par = outputs_and_gradients(parallel, xs)
     np.testing.assert_allclose(y_par, y_seq, rtol=1e-4, atol=1e-5)
     for a, b in zip(g_par, g_seq, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, np.abs(b).max()))
@@ -197,4 +170,6 @@ def test_a_layer_says_what_computes_it():
     assert zoo.recurrent_layer("mingru", 4).runs_as == f"ProjectedRNN(MinGRUCell, {loop})"
     assert zoo.recurrent_layer("bi-gru", 4).runs_as == "Bidirectional(keras.layers.GRU)"
     assert zoo.recurrent_layer("mut3", 4).runs_as == "RNN(MUTCell)"
-    assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "RNN(GatedCell)"
+    assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "ZooRNN(GatedCell, stepwise)"
+    assert zoo.recurrent_layer("gru", 4, implementation="zoo", cell_options={"scan": "sequential"}).runs_as == (
+        "ZooRNN(GRUCell, sequential)")

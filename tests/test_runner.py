@@ -51,8 +51,11 @@ def test_run_records_everything_and_a_second_run_trains_nothing(tmp_path):
                     "steps_per_second", "history", "environment"):
             assert key in attrs, key
         assert trial.value == attrs["test"][{"adding": "mse", "copy_memory": "recall_accuracy"}[attrs["spec"]["task"]]]
-        assert attrs["runs_as"] == {"recurrent": {"lstm": "keras.layers.LSTM", "cifg": "RNN(GatedCell)"}[
+        assert attrs["runs_as"] == {"recurrent": {"lstm": "keras.layers.LSTM", "cifg": "ZooRNN(GatedCell, stepwise)"}[
             attrs["spec"]["variant"]]}  # what computed the run is on record
+        # ... and whether XLA compiled its training step (Keras' "auto": JAX always, TensorFlow on a GPU only)
+        assert attrs["jit_compile"] is (attrs["environment"]["backend"] == "jax")
+        assert attrs["dtype_policy"] == "float32"
         assert attrs["environment"]["backend"] in ("tensorflow", "jax")
         run_dir = Path(attrs["run_dir"])
         assert {"model.keras", "history.csv", "run.log", "record.json"} <= {p.name for p in run_dir.iterdir()}
@@ -219,8 +222,9 @@ def test_a_later_model_setting_at_its_default_keeps_stored_run_keys():
     run = expand("smoke")[0]
     assert run.model["recurrent_dropout"] == run.model["input_dropout"] == run.train["momentum"] == 0.0
     assert run.model["context"] == "initial_state" and run.model["attention"] == "none"
+    assert run.train["jit_compile"] == "auto"
     # settings added after the first results
-    later = {"recurrent_dropout", "input_dropout", "momentum", "context", "attention"}
+    later = {"recurrent_dropout", "input_dropout", "momentum", "context", "attention", "jit_compile"}
     before = {"task": run.task, "size": run.size, "params": run.params, "variant": run.variant, "seed": run.seed,
               "model": {k: v for k, v in run.model.items() if k not in later},
               "train": {k: v for k, v in run.train.items() if k not in later}}
@@ -281,3 +285,17 @@ def test_quiet_stderr_passes_real_messages_on(capfd):
         os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on.\n")
         os.write(2, b"a real problem: disk full\n")
     assert capfd.readouterr().err == "a real problem: disk full\n"
+
+
+def test_jit_compile_setting_reaches_the_model_and_the_record():
+    """`train.jit_compile=on` compiles the training step with XLA (off: never), as the record says;
+    a bad value names the valid ones before anything trains."""
+    from experiments.settings import check_setting
+    from experiments.train import train_run
+
+    with pytest.raises(ValueError, match=r"train.jit_compile must be one of auto, on, off, got 'yes'"):
+        check_setting("train.jit_compile", "yes")
+    (run,) = expand("smoke", ["train.jit_compile=on", "train.epochs=1"], "task=adding,variant=cifg")
+    record = train_run(run)
+    assert record["status"] == "finished" and record["jit_compile"] is True
+    assert record["runs_as"] == {"recurrent": "ZooRNN(GatedCell, stepwise)"}

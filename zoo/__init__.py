@@ -16,6 +16,7 @@ from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noq
 from zoo.models import (attention_model, beam_decode, generate, greedy_decode, language_model, many_to_many,  # noqa: E402
                         many_to_one, one_to_many, seq2seq, unroll)
 from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant  # noqa: E402
+from zoo.scan import ZooRNN  # noqa: E402
 from zoo.weights import transfer_lstm_weights  # noqa: E402
 
 __version__ = "0.1.0"
@@ -44,4 +45,5 @@ __all__ = [
     "register_variant",
     "seq2seq",
     "transfer_lstm_weights",
+    "ZooRNN",
 ]

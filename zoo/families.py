@@ -32,7 +32,7 @@ import keras
 from zoo._names import unknown_name
 from zoo.cells import ElmanCell, GatedCell, GRUCell
 from zoo.modern_cells import IndRNNCell, LRUCell, MinGRUCell, MinLSTMCell, MUTCell
-from zoo.scan import ProjectedRNN
+from zoo.scan import ProjectedRNN, ZooRNN
 
 __all__ = ["Family", "register_family", "get_family", "list_families", "kernel_flops"]
 
@@ -143,6 +143,7 @@ def get_family(name: str | Family) -> Family:
 register_family(Family(
     "elman", ElmanCell, "Elman RNN: one layer fed back on itself",
     builtin="SimpleRNN",  # takes the activation and initializers itself
+    builtin_ignores=("scan",), layer=ZooRNN,
 ))
 register_family(Family(
     "lstm", GatedCell, "the LSTM and Greff et al.'s variants of it (peepholes, gates, coupling, activations)",
@@ -150,11 +151,12 @@ register_family(Family(
     builtin_requires={"peepholes": False, "input_gate": True, "forget_gate": True, "output_gate": True,
                       "coupled": False, "input_activation": "tanh", "output_activation": "tanh",
                       "full_gate_recurrence": False},
-    builtin_ignores=("peephole_initializer",),
+    builtin_ignores=("peephole_initializer", "scan"), layer=ZooRNN,
 ))
 register_family(Family(
     "gru", GRUCell, "gated recurrent unit, reset gate before or after the recurrent matmul",
     builtin="GRU",  # keras.layers.GRU takes reset_after itself: every GRU cell has a built-in twin
+    builtin_ignores=("scan",), layer=ZooRNN,
 ))
 
 # The cells after the LSTM and GRU. Those whose input enters through one matmul and whose

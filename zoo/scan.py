@@ -1,4 +1,9 @@
-"""The fast path for cells whose input enters through one matmul and whose recurrence is element-wise.
+"""The loops that run zoo cells over time, and the fast path for cells whose input enters
+through one matmul and whose recurrence is element-wise.
+
+`ZooRNN`, a `keras.layers.RNN`, runs the Elman, LSTM-family and GRU cells (`HoistableCell`s): it
+makes what is the same at every step once before the loop, and with `scan="sequential"` (the
+default on a GPU) projects the input of every step in one matmul before it.
 
 A `ProjectedCell` splits its time step in two: `project(x_t)` (the only matmul with the input)
 and `recur(p_t, state)` (element-wise in the state). `ProjectedRNN`, a `keras.layers.RNN`, then
@@ -20,24 +25,11 @@ from keras import ops
 # The backend's time loop (a scan on JAX, a while loop on TensorFlow), as keras.layers.RNN runs it.
 from keras.src.backend import rnn as backend_rnn
 
-from zoo.cells import ZooCell
+from zoo.cells import HoistableCell, ZooCell, on_gpu
 
-__all__ = ["ProjectedCell", "ProjectedRNN", "linear_scan", "sequential_scan", "SCANS"]
+__all__ = ["ProjectedCell", "ProjectedRNN", "ZooRNN", "linear_scan", "sequential_scan", "SCANS"]
 
 SCANS = ("auto", "stepwise", "sequential", "parallel")
-
-
-def _on_gpu() -> bool:
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() in ("gpu", "cuda", "rocm", "tpu")
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_logical_devices("GPU"))
-    return False
 
 
 def _mul(x, y):
@@ -211,7 +203,7 @@ class ProjectedCell(ZooCell):
         """The form `ProjectedRNN` runs: "stepwise", "sequential" or "parallel" (see `scan`)."""
         if self.scan != "auto":
             return self.scan
-        if _on_gpu():
+        if on_gpu():
             return "parallel" if self.linear else "sequential"
         return "sequential" if keras.backend.backend() == "jax" else "stepwise"
 
@@ -302,3 +294,41 @@ class ProjectedRNN(keras.layers.RNN):
             re, im = linear_scan(a, b, (h0[:, :half], h0[:, half:]), is_complex=True)
             return ops.concatenate([re, im], axis=-1)
         return linear_scan(a, b, h0)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooRNN(keras.layers.RNN):
+    """`keras.layers.RNN` for a `HoistableCell` (Elman, LSTM family, GRU): same arguments, same
+    numbers. Before the time loop it makes the cell's `sequence_constants` once (instead of at
+    every step) and, when the cell's `loop()` is "sequential", projects every step's input in one
+    matmul (input dropout applied first, with the cell's mask for the sequence); each step then
+    does only the recurrent matmul and the gates."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        hoisted = cell.loop() == "sequential"
+        if hoisted:
+            if training and cell.dropout > 0:
+                sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+            sequences = cell.project(sequences)
+        kwargs = {"training": training, "projected": hoisted}
+        constants = cell.sequence_constants(initial_state)
+        if constants is not None:
+            kwargs["constants"] = constants
+
+        def step(inputs, states):
+            if keras.backend.backend() == "torch" and self.stateful:  # as keras.layers.RNN: no in-place autograd
+                states = [ops.copy(s) for s in states]
+            output, new_states = cell(inputs, states, **kwargs)
+            return output, new_states if isinstance(new_states, (list, tuple)) else [new_states]
+
+        return backend_rnn(step, sequences, initial_state, go_backwards=self.go_backwards, mask=mask,
+                           unroll=self.unroll, input_length=sequences.shape[1],
+                           zero_output_for_mask=self.zero_output_for_mask, return_all_outputs=self.return_sequences)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if not isinstance(self.cell, HoistableCell):
+            raise ValueError(f"ZooRNN runs a zoo.cells.HoistableCell (Elman, LSTM family, GRU), got "
+                             f"{type(self.cell).__name__}; use keras.layers.RNN for other cells.")
+        super().build(sequences_shape, initial_state_shape)

@@ -71,3 +71,37 @@ def test_an_underflowed_gradient_is_named_not_given_a_number():
 
     assert _geometric_ratio([[1e-3, 1.0], [1e-5, 1.0]]) == "-4.0"
     assert _geometric_ratio([[0.0, 1.0], [1e-5, 1.0]]) == "< -38 (underflow)"
+
+
+def test_speed_section_reads_the_benchmarks_beside_the_report(tmp_path):
+    """The report shows each of the grid's variants' training step against lstm from the CSVs that
+    `make bench` and `make gpu-check` wrote beside it, at the reference shape, naming the source;
+    without any it says how to measure."""
+    import pandas as pd
+
+    grid = tmp_path / "one.toml"
+    grid.write_text(GRID.replace(', {task = "adding", size = "smoke", params = {T = 20}}', ""))
+    storage = f"sqlite:///{tmp_path / 'store.db'}"
+    fill_store(storage, str(grid), lambda spec: (finished_record(0.05, "mse", baseline={"mse": 0.16}), 0.05))
+    reports = tmp_path / "reports"
+    assert write_report(str(grid), storage=storage, out_dir=reports / "one") == 0
+    assert "Not measured on this checkout: `make bench`" in (reports / "one" / "README.md").read_text()
+
+    def bench(backend, device, ratios, steps=100):
+        return [{"backend": backend, "device": device, "variant": v, "batch": 64, "steps": steps, "input_dim": 32,
+                 "units": 128, "train_vs_lstm": r} for v, r in ratios.items()]
+
+    (reports / "bench").mkdir()
+    pd.DataFrame(bench("tensorflow", "CPU (x86_64, 2 cores)", {"lstm": 1.0, "vanilla": 0.34})
+                 + bench("tensorflow", "CPU (x86_64, 2 cores)", {"lstm": 1.0, "vanilla": 0.5}, steps=1000)
+                 ).to_csv(reports / "bench" / "bench-tensorflow.csv", index=False)
+    (reports / "gpu").mkdir()
+    pd.DataFrame(bench("jax", "GPU (NVIDIA H100)", {"lstm": 1.0, "gru": 0.9})).to_csv(reports / "gpu" / "bench-jax.csv",
+                                                                                      index=False)
+    assert write_report(str(grid), storage=storage, out_dir=reports / "one") == 0
+    readme = (reports / "one" / "README.md").read_text()
+    assert "## Speed of a training step" in readme
+    assert "| variant | tensorflow, CPU (x86_64, 2 cores) | jax, GPU (NVIDIA H100) |" in readme
+    assert "| vanilla | 0.34x | – |" in readme  # the reference shape's ratio, not the 1000-step one
+    assert "| lstm | 1.00x | 1.00x |" in readme
+    assert "[gpu/bench-jax.md](../gpu/bench-jax.md)" in readme

@@ -10,6 +10,8 @@
 - against the literature: `literature.{md,html,csv}`: every published number of
   `experiments.literature` with a counterpart in the grid, beside this grid's mean and interval,
   the settings side by side and a verdict; the literature's qualitative claims judged from the runs.
+- speed: each variant's training step against the built-in LSTM, from the benchmarks `make bench`
+  and `make gpu-check` wrote beside the report (`reports/bench/`, `reports/gpu/`).
 - across tasks: `ranks.csv` and a heatmap of normalised scores, and the mean rank per variant.
 - plots (`*.png`): learning curves, scores per seed, score against parameters and against
   training time.

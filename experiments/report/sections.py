@@ -15,6 +15,7 @@ from experiments.report.load import Results
 from experiments.report.memory import gradient_flow, memory_horizon
 from experiments.report.plots import make_plots
 from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
+from experiments.report.speed import speed
 from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS
 from experiments.report.tables import leaderboard, ranks, recommendations
 from experiments.store import shown_url
@@ -260,5 +261,5 @@ def missing_or_not_finished(results: Results, out: Path) -> list[str]:
     return lines + [""]
 
 
-SECTIONS = [header, which_cell, leaderboards, literature, memory_horizon, gradient_flow, cost_of_a_run, across_tasks,
-            figures, generated_digits, attention_maps, samples, missing_or_not_finished]
+SECTIONS = [header, which_cell, leaderboards, literature, memory_horizon, gradient_flow, cost_of_a_run, speed,
+            across_tasks, figures, generated_digits, attention_maps, samples, missing_or_not_finished]

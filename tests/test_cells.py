@@ -365,3 +365,19 @@ def test_forget_bias_starts_at_one():
         np.testing.assert_array_equal(bias[f_at * 3:(f_at + 1) * 3], 1.0)
         others = np.delete(bias, np.s_[f_at * 3:(f_at + 1) * 3])
         np.testing.assert_array_equal(others, 0.0)
+
+
+def test_zoo_rnn_saves_reloads_and_wraps_in_bidirectional(tmp_path, rng):
+    """`zoo.ZooRNN` is an ordinary Keras layer: Bidirectional clones it from its config, and a model
+    using it reloads from `.keras` with the same outputs and the cell's `scan`."""
+    inputs = keras.Input((STEPS, INPUT_DIM))
+    forward = zoo.ZooRNN(zoo.make_cell("peephole", UNITS, scan="sequential"), return_sequences=True)
+    x = keras.layers.Bidirectional(forward)(inputs)
+    model = keras.Model(inputs, zoo.ZooRNN(zoo.make_cell("gru", UNITS))(x))
+    randomize_weights(model, rng)
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(loaded(xs)), np.asarray(model(xs)), rtol=1e-5, atol=1e-6)
+    backward = loaded.layers[1].backward_layer
+    assert type(backward).__name__ == "ZooRNN" and backward.cell.scan == "sequential"

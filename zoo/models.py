@@ -21,6 +21,7 @@ import numbers
 import keras
 import numpy as np
 
+from zoo._names import unknown_name
 from zoo.cells import dropout_rate, positive_int
 from zoo.layers import Recurrent
 from zoo.registry import get_variant
@@ -218,7 +219,7 @@ class RepeatOverTime(keras.layers.Layer):
 
 def _choice(name, value, valid):
     if value not in valid:
-        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(repr(v) for v in valid)}.")
+        raise unknown_name(name, value, [str(v) for v in valid], plural="values")  # str: attention may be None
     return value
 
 

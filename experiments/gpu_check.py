@@ -117,6 +117,8 @@ def device_description(allow_cpu: bool) -> str:
 
 def train_slice(sizes: dict, out: Path, log=print) -> list[dict]:
     """Adding at T = 600 (or tiny) for lstm, gru, vanilla; one epoch of pixel MNIST for lstm."""
+    import pandas as pd
+
     from experiments.grids import expand
     from experiments.train import train_run
 
@@ -138,6 +140,7 @@ def train_slice(sizes: dict, out: Path, log=print) -> list[dict]:
         row["test"] = record.get("test", {}).get(row["metric"]) if record["status"] == "finished" else None
         row["baseline"] = record["baseline"].get(row["metric"])
         rows.append(row)
+        pd.DataFrame(rows).to_csv(out / "training.csv", index=False)  # after every run: a cut-short check keeps them
         log(f"  {row['task']} | {row['variant']}: {row['metric']} {row['test']} (baseline {row['baseline']}), "
             f"{row['seconds_per_epoch']:.2f} s/epoch, {row['runs_as']}", flush=True)
     return rows
@@ -196,7 +199,6 @@ def run(args) -> int:
 
     bench_rows = pd.read_csv(out / "bench-jax.csv").to_dict("records")
     training = train_slice(sizes, out)
-    pd.DataFrame(training).to_csv(out / "training.csv", index=False)
     text = summary(device, bench_rows, training, time.perf_counter() - started, args.tiny)
     (out / "gpu-check.md").write_text(text)
     print(text)

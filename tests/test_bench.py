@@ -61,3 +61,34 @@ def test_bench_writes_table_and_plot(tmp_path, capsys):
 def test_bench_rejects_unknown_variants(tmp_path, capsys):
     assert bench.main(["--variants", "lstmm", "--out", str(tmp_path)]) == 2
     assert "unknown variant 'lstmm'" in capsys.readouterr().err
+
+
+def test_a_bench_cut_short_keeps_what_it_measured_beside_the_last_complete_one(tmp_path, monkeypatch):
+    """Shapes done before a failure (a GPU machine's time limit, Ctrl-C) are in bench-*.partial.csv;
+    the last complete benchmark stays as it was."""
+    import keras
+
+    complete = tmp_path / f"bench-{keras.backend.backend()}.csv"
+    complete.write_text("the last complete benchmark\n")
+    real, calls = bench.bench_shape, []
+
+    def second_shape_fails(entries, shape, *args, **kwargs):
+        calls.append(shape)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(entries, shape, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "bench_shape", second_shape_fails)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main(["--variants", "lstm", "--long-variants", "lstm", "--shapes", "4x5x3x4", "4x9x3x4",
+                    "--rounds", "1", "--warmup", "1", "--out", str(tmp_path)])
+    partial = pd.read_csv(tmp_path / f"bench-{keras.backend.backend()}.partial.csv")
+    assert set(partial["steps"]) == {5} and "lstm" in set(partial["variant"])
+    assert complete.read_text() == "the last complete benchmark\n"
+
+
+def test_an_unwritable_out_is_refused_before_timing(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert bench.main(["--variants", "lstm", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write the benchmark to --out" in capsys.readouterr().err

@@ -380,6 +380,19 @@ def plot(rows, path: Path):
     plt.close(fig)
 
 
+def _write(rows, env, out: Path, name: str) -> str:
+    """`out/<name>.csv` and `out/<name>.md`; returns the Markdown."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "device", env["device"])
+    frame.insert(0, "backend", env["backend"])
+    frame.to_csv(out / f"{name}.csv", index=False)
+    text = markdown(rows, env)
+    (out / f"{name}.md").write_text(text)
+    return text
+
+
 def rounds_at(first_shape: bool, rounds: int) -> int:
     """Timed rounds at a shape: all of them at the first shape, a third (at least 3) elsewhere."""
     return rounds if first_shape else min(rounds, max(3, rounds // 3))
@@ -412,8 +425,6 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per model")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
-
-    import pandas as pd
 
     import keras
 
@@ -451,9 +462,16 @@ def main(argv=None) -> int:
     backend_module = {"tensorflow": "tensorflow", "jax": "jax"}.get(env["backend"])
     if backend_module:
         env["backend_version"] = f"{backend_module} {__import__(backend_module).__version__}"
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot write the benchmark to --out {out}: {error}", file=sys.stderr)
+        return 2
     print(f"benchmark: {len(entries)} models x {len(shapes)} shapes on {env['backend']}, {env['device']}", flush=True)
     started = time.perf_counter()
     rows = []
+    name = f"bench-{env['backend']}"
     for shape in shapes:
         chosen = entries if shape == shapes[0] else [
             e for e in entries if (e.variant in long_variants or e.label == "lstm")
@@ -466,14 +484,12 @@ def main(argv=None) -> int:
             print(f"  {row['variant']:<18} train {row['train_ms']:8.1f} ms ({row['train_vs_lstm']:.2f}x lstm)  "
                   f"infer {row['infer_ms']:8.1f} ms ({row['infer_vs_lstm']:.2f}x)", flush=True)
         rows += shape_rows
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "device", env["device"])
-    frame.insert(0, "backend", env["backend"])
-    frame.to_csv(out / f"bench-{env['backend']}.csv", index=False)
-    text = markdown(rows, env)
-    (out / f"bench-{env['backend']}.md").write_text(text)
+        # The shapes done so far, beside (not over) the last complete benchmark: a bench cut short
+        # (a time limit, Ctrl-C) keeps what it measured and loses nothing that was there.
+        _write(rows, env, out, f"{name}.partial")
+    text = _write(rows, env, out, name)
+    for suffix in (".csv", ".md"):
+        (out / f"{name}.partial{suffix}").unlink(missing_ok=True)
     plot(rows, out / f"step_time_vs_length-{env['backend']}.png")
     print(text)
     print(f"wrote {out}/bench-{env['backend']}.{{csv,md}} and step_time_vs_length-{env['backend']}.png "

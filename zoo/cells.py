@@ -168,7 +168,7 @@ class HoistableCell(ZooCell):
       only the recurrent matmul and the gates per step (what cuDNN does);
     - `scan="auto"` (default): sequential on a GPU; stepwise on a CPU, where carrying the 4x wider
       projected sequence and its gradient through the loop costs more than a small matmul per
-      step (measured 1.26-1.41x on a 2-core CPU; `make bench` times both forms).
+      step (the LSTM hoisted took 1.3-1.5x on a 2-core CPU; `make bench` times both forms).
 
     Both forms compute the same numbers; the choice is recorded in each run's `runs_as`. A subclass
     may also return `sequence_constants`: tensors that are the same at every step of a sequence,

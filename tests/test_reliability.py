@@ -148,7 +148,10 @@ def wait_for(condition, timeout=120):
     raise AssertionError("timed out")
 
 
-LONG = ["--set", "seeds=0,1,2", "--set", "train.epochs=40", "--set", "train.patience=40"]
+# Runs that cannot end before the test stops them: the second worker may take 10-20 s to start on a
+# loaded 2-core machine, in which 40 epochs of the first worker's run could end (and be recorded
+# as finished, not interrupted). The tests stop the runs at once, so the length costs nothing.
+LONG = ["--set", "seeds=0,1,2", "--set", "train.epochs=400", "--set", "train.patience=400"]
 
 
 def test_a_killed_worker_is_reported_and_its_run_trained_by_the_main_process(tmp_path):

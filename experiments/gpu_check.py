@@ -150,6 +150,7 @@ def summary(device: str, bench_rows, training, seconds: float, tiny: bool) -> st
     import pandas as pd
 
     from zoo.bench import target_lines
+    from zoo.cells import on_gpu
 
     bench = pd.DataFrame(bench_rows)
     lines = [f"# GPU check: {device}", "", f"{datetime.date.today().isoformat()}; JAX backend; "
@@ -161,7 +162,7 @@ def summary(device: str, bench_rows, training, seconds: float, tiny: bool) -> st
     for _, r in bench.iterrows():
         lines.append(f"| {r['variant']} | {r['runs_as']} | {r['steps']} | {r['units']} | {r['train_ms']:.2f} | "
                      f"{r['train_vs_lstm']:.2f}x | {r['train_vs_gru']:.2f}x | {100 * r['train_efficiency']:.0f}% |")
-    lines += ["", *target_lines(bench_rows, gpu=not device.startswith("CPU"))]
+    lines += ["", *target_lines(bench_rows, gpu=on_gpu())]
     lines += ["## A slice of the paper grid", "",
               "| task | variant | test | baseline | epochs | s/epoch | runs as |", "|---|---|---:|---:|---:|---:|---|"]
     for r in training:

@@ -134,7 +134,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     keras.mixed_precision.set_global_policy("mixed_float16" if train_settings["mixed_precision"] else "float32")
     start = time.perf_counter()
     model = topology.build(spec.variant, data.info, spec.model)
-    jit_compile = {"auto": "auto", "on": True, "off": False}[train_settings.get("jit_compile", "auto")]  # absent from runs stored before it existed
+    # .get: runs stored before the setting existed lack it
+    jit_compile = {"auto": "auto", "on": True, "off": False}[train_settings.get("jit_compile", "auto")]
     model.compile(optimizer=make_optimizer(train_settings), loss=topology.loss(), jit_compile=jit_compile)
     build_seconds = time.perf_counter() - start
 

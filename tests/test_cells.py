@@ -205,7 +205,7 @@ def test_scan_choice_is_checked_and_auto_keeps_the_projection_in_the_loop_on_a_c
     assert zoo.make_cell("peephole", 4).loop() == "stepwise"  # the test machines have no GPU
     assert zoo.make_cell("gru", 4, scan="sequential").loop() == "sequential"
     with pytest.raises(ValueError, match="ZooRNN runs a zoo.cells.HoistableCell"):
-        zoo.scan.ZooRNN(zoo.make_cell("mingru", 4)).build((None, 3, 2))
+        zoo.scan.ZooRNN(zoo.make_cell("mingru", 4))  # refused when made, before any build
 
 
 @pytest.mark.parametrize("name", one_directional())

@@ -44,6 +44,10 @@ OTHER_LOOP_TWINS = ("lstm", "peephole", "gru")
 # Also timed with the training options a user can switch: XLA where it is not the default
 # (TensorFlow; JAX always compiles) and mixed precision (float16 compute, float32 weights).
 OPTION_TWINS = ("lstm", "peephole")
+# References besides lstm: the modern cells are measured against the built-in GRU and Elman RNN.
+OTHER_REFERENCES = ("gru", "vanilla")
+# Targets of the modern cells: (variant, reference, the ratio it must beat).
+MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "vanilla", 1.0))
 
 
 class Entry(NamedTuple):
@@ -55,10 +59,6 @@ class Entry(NamedTuple):
     cell_options: dict | None = None
     jit_compile: str | bool = "auto"
     mixed_precision: bool = False
-# References besides lstm: the modern cells are measured against the built-in GRU and Elman RNN.
-OTHER_REFERENCES = ("gru", "vanilla")
-# Targets of the modern cells: (variant, reference, the ratio it must beat).
-MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "vanilla", 1.0))
 
 
 def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:

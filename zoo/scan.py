@@ -130,6 +130,14 @@ def _complex_update(h, a_re, a_im, b_re, b_im):
     return ops.concatenate([a_re * h_re - a_im * h_im + b_re, a_re * h_im + a_im * h_re + b_im], axis=-1)
 
 
+def _input_dropout(cell, sequences, training):
+    """The sequences with the cell's input-dropout mask for this sequence at every step (while
+    training): what the cell applies to x_t, applied before a projection hoisted out of the loop."""
+    if training and cell.dropout > 0:
+        return sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+    return sequences
+
+
 class ProjectedCell(ZooCell):
     """A cell whose step is `recur(project(x_t), state)`: one matmul with the input, then work
     that is element-wise in the state (a subclass defines both, and `coefficients` if linear).
@@ -218,8 +226,7 @@ class ProjectedRNN(keras.layers.RNN):
         loop = cell.loop()
         if loop == "stepwise":
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        if training and cell.dropout > 0:  # the cell's mask for this sequence, at every step
-            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        sequences = _input_dropout(cell, sequences, training)
         if self.go_backwards:
             sequences = ops.flip(sequences, axis=1)
             mask = None if mask is None else ops.flip(mask, axis=1)
@@ -304,14 +311,18 @@ class ZooRNN(keras.layers.RNN):
     matmul (input dropout applied first, with the cell's mask for the sequence); each step then
     does only the recurrent matmul and the gates."""
 
+    def __init__(self, cell, **kwargs):
+        if not isinstance(cell, HoistableCell):
+            raise ValueError(f"ZooRNN runs a zoo.cells.HoistableCell (Elman, LSTM family, GRU), got "
+                             f"{type(cell).__name__}; use keras.layers.RNN for other cells.")
+        super().__init__(cell, **kwargs)
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         hoisted = cell.loop() == "sequential"
         if hoisted:
-            if training and cell.dropout > 0:
-                sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
-            sequences = cell.project(sequences)
+            sequences = cell.project(_input_dropout(cell, sequences, training))
         kwargs = {"training": training, "projected": hoisted}
         constants = cell.sequence_constants(initial_state)
         if constants is not None:
@@ -327,8 +338,3 @@ class ZooRNN(keras.layers.RNN):
                            unroll=self.unroll, input_length=sequences.shape[1],
                            zero_output_for_mask=self.zero_output_for_mask, return_all_outputs=self.return_sequences)
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        if not isinstance(self.cell, HoistableCell):
-            raise ValueError(f"ZooRNN runs a zoo.cells.HoistableCell (Elman, LSTM family, GRU), got "
-                             f"{type(self.cell).__name__}; use keras.layers.RNN for other cells.")
-        super().build(sequences_shape, initial_state_shape)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REFERENCE_SHAPE = (64, 100, 32, 128)  # batch, steps, features, units: zoo.bench's reference
+from zoo.bench import REFERENCE_SHAPE
+
 SHAPE_COLUMNS = ["batch", "steps", "input_dim", "units"]
 
 
@@ -50,7 +51,7 @@ def speed(results, out: Path) -> list[str]:
     lines += [f"Training step against the built-in `lstm` of the same benchmark (median of paired ratios; batch x "
               f"steps x features x units = {', '.join(sorted(shapes))}). On a GPU the built-in `lstm` and `gru` are "
               "the fused cuDNN kernels. What computes each variant is in the benchmark files: "
-              + ", ".join(f"[{path.parent.name}/{path.stem}.md]({_relative(path.with_suffix('.md'), out)})"
+              + ", ".join(f"[{path.parent.name}/{path.stem}.md](../{path.parent.name}/{path.stem}.md)"
                           for _, path, _ in tables) + ".",
               "", "| variant | " + " | ".join(what for what, _, _ in tables) + " |",
               "|---|" + "---:|" * len(tables)]
@@ -62,6 +63,3 @@ def speed(results, out: Path) -> list[str]:
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return lines + [""]
 
-
-def _relative(path: Path, out: Path) -> str:
-    return str(Path("..") / path.parent.name / path.name) if path.parent.parent == out.parent else str(path)

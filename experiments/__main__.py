@@ -26,7 +26,8 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_grids(args) -> int:
-    from experiments.grids import GRIDS, expand
+    from experiments.grids import GRIDS
+    from experiments.planner import expand
 
     for name, grid in GRIDS.items():
         runs = expand(name)
@@ -43,8 +44,11 @@ def cmd_grids(args) -> int:
 
 
 def cmd_settings(args) -> int:
-    from experiments.settings import settings_help
+    from experiments.settings import settings_help, settings_markdown
 
+    if args.markdown:
+        print(settings_markdown())
+        return 0
     print("Settings (--set section.name=value; grids set them under `model` and `train`):")
     print(settings_help())
     print("Also: seeds=0,1,2 | size=smoke|default|paper | params.<task>.<name>=value (see `tasks`)")
@@ -73,7 +77,7 @@ def cmd_spaces(args) -> int:
         print(f"{name}: {space['description']}\n    {len(plan.runs) or 'adaptive'} search runs ({plan.trials} per variant and "
               f"task, sampler {plan.sampler}, pruner {plan.pruner}) + best settings over seeds "
               f"{','.join(map(str, plan.retrain_seeds))}\n    variants: {', '.join(plan.variants)} | tasks: "
-              f"{', '.join(e[1] for e in plan.entries)}\n    searched: {searched}")
+              f"{', '.join(e.label for e in plan.entries)}\n    searched: {searched}")
     return 0
 
 
@@ -95,9 +99,10 @@ def run_folder(grid: str | None, only: str | None, overrides, storage, results) 
     """The local folder of the one run that `--grid` and `--only` pick, its files fetched from the
     artifact store when this machine did not train it."""
     from experiments.artifacts import artifact_store, artifacts_location, download_run
-    from experiments.grids import expand
+    from experiments.locations import default_results_dir, default_storage_url
+    from experiments.planner import expand
     from experiments.runner import run_dir_for
-    from experiments.store import Store, default_results_dir, default_storage_url
+    from experiments.store import Store
 
     if not grid or not only:
         raise ValueError("name the run: --run-dir FOLDER, or --grid NAME --only 'task=...,variant=...,seed=...'")
@@ -158,8 +163,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tasks", help="list the tasks with topology, metric, baseline and sizes").set_defaults(func=cmd_tasks)
     sub.add_parser("grids", help="list the experiment grids").set_defaults(func=cmd_grids)
-    sub.add_parser("settings", help="list every model and training setting with its default and valid values"
-                   ).set_defaults(func=cmd_settings)
+    p = sub.add_parser("settings", help="list every model and training setting with its default and valid values")
+    p.add_argument("--markdown", action="store_true", help="as the documentation's Markdown table")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("run", help="train every run of a grid (resumable)")
     p.add_argument("--grid", default="quick", help="grid name (see `grids`); default quick")
@@ -233,4 +239,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main())  # its start is quiet: see zoo/__init__.py

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import optuna
 
-from experiments.store import check_writable
+from experiments.locations import check_writable
 
 __all__ = ["artifact_store", "artifacts_location", "upload_run", "download_run"]
 

@@ -105,21 +105,11 @@ def install(wheels: Path, site: Path) -> None:
     importlib.invalidate_caches()
 
 
-def device_description(allow_cpu: bool) -> str:
-    import jax
-
-    devices = jax.devices()
-    if devices[0].platform not in ("gpu", "cuda", "rocm") and not allow_cpu:
-        raise SystemExit(f"error: no JAX GPU found; JAX sees {', '.join(str(d) for d in devices)} "
-                         f"(platform {devices[0].platform}). Pass --allow-cpu to run on it anyway.")
-    return f"{devices[0].platform.upper()} ({devices[0].device_kind}) x{len(devices)}"
-
-
 def train_slice(sizes: dict, out: Path, log=print) -> list[dict]:
     """Adding at T = 600 (or tiny) for lstm, gru, vanilla; one epoch of pixel MNIST for lstm."""
     import pandas as pd
 
-    from experiments.grids import expand
+    from experiments.planner import expand
     from experiments.train import train_run
 
     adding = ["params.adding." + f"{k}={v}" for k, v in sizes["adding"].items()]
@@ -150,7 +140,7 @@ def summary(device: str, bench_rows, training, seconds: float, tiny: bool) -> st
     import pandas as pd
 
     from zoo.bench import target_lines
-    from zoo.cells import on_gpu
+    from zoo.device import on_gpu
 
     bench = pd.DataFrame(bench_rows)
     lines = [f"# GPU check: {device}", "", f"{datetime.date.today().isoformat()}; JAX backend; "
@@ -180,7 +170,12 @@ def run(args) -> int:
 
     if keras.backend.backend() != "jax":
         raise SystemExit(f"error: the GPU check runs on the JAX backend; KERAS_BACKEND is {keras.backend.backend()!r}")
-    device = device_description(args.allow_cpu)
+    from zoo.device import require_gpu
+
+    try:
+        device = require_gpu(args.allow_cpu)
+    except RuntimeError as error:
+        raise SystemExit(f"error: {error}") from None
     sizes = TINY if args.tiny else FULL
     if args.shapes:
         sizes = {**sizes, "shapes": args.shapes}

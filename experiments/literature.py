@@ -195,7 +195,7 @@ class Verdict:
 
 
 def _spread(scores, bounds) -> tuple[float, float, float, float]:
-    from experiments.report.stats import confidence_interval
+    from experiments.stats import confidence_interval
 
     scores = np.asarray(scores, dtype=float)
     low, high = confidence_interval(scores, bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
@@ -239,7 +239,7 @@ def judge_claim(claim: Claim, runs: dict[str, TaskRuns], parameters: dict | None
                 min_seeds: int | None = None, alpha: float | None = None) -> Verdict:
     """A claim against a grid's tasks (`runs[label]`); `parameters[variant]` (optional) for
     claims about size."""
-    from experiments.report.stats import ALPHA, MIN_SEEDS, welch_p
+    from experiments.stats import ALPHA, MIN_SEEDS, welch_p
 
     min_seeds = MIN_SEEDS if min_seeds is None else min_seeds
     alpha = ALPHA if alpha is None else alpha

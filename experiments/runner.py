@@ -26,11 +26,17 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.artifacts import artifact_store, artifacts_location
-from experiments.grids import expand, file_name
-from experiments.settings import RunSpec
-from experiments.store import (HEARTBEAT_SECONDS, Store, check_writable, default_results_dir, default_storage_url,
-                               mask_url)
+from experiments.locations import (
+    check_writable,
+    default_results_dir,
+    default_storage_url,
+    mask_url,
+)
+from experiments.planner import RunSpec, expand, file_name
+from experiments.store import HEARTBEAT_SECONDS, Store
 from experiments.tasks import get_task
+from zoo.device import setup as setup_device
+from zoo.device import visible_gpus
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -40,40 +46,6 @@ def _fmt_seconds(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-
-
-def setup_device(mixed_precision: bool = False) -> str:
-    """Use the GPU when the backend sees one (memory growth on TensorFlow); describe the device.
-    `$RNNZOO_THREADS` (set for each of N workers on a CPU) caps the backend's thread pools."""
-    import keras
-
-    backend = keras.backend.backend()
-    threads = int(os.environ.get("RNNZOO_THREADS", "0"))
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.get_logger().setLevel("ERROR")  # each run builds new models; their first traces are expected
-        if threads:
-            with contextlib.suppress(RuntimeError):  # only before the runtime starts
-                tf.config.threading.set_intra_op_parallelism_threads(threads)
-                tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
-        gpus = tf.config.list_physical_devices("GPU")
-        for gpu in gpus:
-            try:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            except RuntimeError:
-                pass  # already initialised
-        device = f"GPU x{len(gpus)} ({tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU')})" if gpus else "CPU"
-    elif backend == "jax":
-        import jax
-
-        devices = jax.devices()
-        device = f"{devices[0].platform.upper()} x{len(devices)} ({devices[0].device_kind})"
-    else:
-        device = "CPU"
-    if mixed_precision:
-        device += ", mixed precision"
-    return device
 
 
 def environment(device: str) -> dict:
@@ -264,7 +236,7 @@ class Session:
         self.devices = devices  # GPU indices, one worker each (the main process takes the first)
         if worker_id is None and devices:
             os.environ["CUDA_VISIBLE_DEVICES"] = devices[0]  # before the backend starts its devices
-        elif worker_id is None and workers > 1 and not _visible_gpus():
+        elif worker_id is None and workers > 1 and not visible_gpus():
             os.environ["RNNZOO_THREADS"] = str(threads_per_worker(workers))
         self.results_dir = check_writable(Path(results_dir) if results_dir else default_results_dir(),
                                           "run artifacts")
@@ -276,7 +248,7 @@ class Session:
         self.stop.install()
         if worker_id is not None:
             _watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
-        self.device = setup_device(mixed_precision)
+        self.device = setup_device(mixed_precision, threads=int(os.environ.get("RNNZOO_THREADS", "0")))
         self.env = environment(self.device)
 
     @property
@@ -356,7 +328,7 @@ class Session:
 
     def _start_workers(self, queue: Queue, workers: int) -> dict[str, subprocess.Popen]:
         children = {}
-        gpus = self.devices or _visible_gpus()
+        gpus = self.devices or visible_gpus()
         for i in range(1, workers):
             cmd = [sys.executable, "-m", "experiments", *queue.worker_args, "--storage", self.storage,
                    "--results", str(self.results_dir), "--worker-id", f"w{i + 1}"]
@@ -389,7 +361,7 @@ def threads_per_worker(workers: int) -> int:
 def check_workers(workers, devices: str | None = None) -> tuple[int, list[str] | None]:
     """(number of workers, GPU indices to pin them to or None) from `--workers N|auto` and
     `--devices 0,1`; a ValueError naming a GPU that does not exist."""
-    gpus = _visible_gpus()
+    gpus = visible_gpus()
     if devices is not None:
         wanted = [d.strip() for d in str(devices).split(",") if d.strip()]
         if not wanted:
@@ -423,14 +395,3 @@ def run(grid: str, overrides=None, only=None, storage=None, results_dir=None, wo
     args = ["run", "--grid", grid_arg, *[a for item in overrides or [] for a in ("--set", item)],
             *(["--only", only] if only else [])]
     return session.train(Queue(f"grid {runs[0].grid}", runs, args), workers)
-
-
-def _visible_gpus() -> list[str]:
-    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if listed:
-        return [g for g in listed.split(",") if g.strip()]
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [str(i) for i, line in enumerate(out.splitlines()) if line.startswith("GPU")]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from experiments.planner import RunSpec
 from experiments.runner import Queue, Session, check_workers
-from experiments.settings import RunSpec
 from experiments.spaces import Search
 
 PHASES = ("search", "retrain")
@@ -80,11 +80,11 @@ def _adaptive(plan: Search, session: Session, workers: int, args: list[str]) -> 
                 counted.setdefault((r["label"], r["variant"]), set()).add(r.get("run_key"))
         keys = {r.get("run_key") for r in records}
         runs = []
-        for index, (task, label, *_rest) in enumerate(plan.entries):
-            for variant in plan.variants:
-                have = len(counted.get((label, variant), ()))
+        for index, entry in enumerate(plan.entries):
+            for variant in entry.variants:
+                have = len(counted.get((entry.label, variant), ()))
                 for _ in range(min(workers, plan.trials - have)):
-                    study = f"{plan.grid}/{label}/{variant}"
+                    study = f"{plan.grid}/{entry.label}/{variant}"
                     values = store.propose(study, distributions, plan.sampler, seed=plan.seed + have)
                     run = plan.run_of(index, variant, values, plan.seed)
                     if run.key in keys:

@@ -17,18 +17,16 @@ again (a test fails when a new setting forgets it).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from zoo.layers import IMPLEMENTATIONS
 from zoo.models import CONTEXTS
 
-__all__ = ["Setting", "SETTINGS", "OPTIMIZERS", "RunSpec", "coerce", "check_setting", "defaults", "check_seeds",
-           "settings_help"]
+__all__ = ["Setting", "SETTINGS", "SECTIONS", "OPTIMIZERS", "coerce", "get_setting", "apply_settings", "check_setting", "defaults", "check_seeds",
+           "settings_help", "settings_markdown"]
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
 SECTIONS = ("model", "train")
@@ -160,6 +158,14 @@ def settings_help() -> str:
     return "\n".join(lines)
 
 
+def settings_markdown() -> str:
+    """Every setting as a Markdown table (the documentation's settings page)."""
+    rows = ["| setting | default | valid values | what it does |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.key}` | `{s.default!r}` | {s.valid_text()} | {s.help} |")
+    return "\n".join(rows)
+
+
 def coerce(key: str, value, default):
     """`value` converted to the type of `default` (bool, int, float or str), or a ValueError
     naming `key` and the value. Numbers must be finite; NumPy numbers are accepted."""
@@ -215,54 +221,3 @@ def check_seeds(seeds, where: str = "") -> list[int]:
             raise ValueError(f"seed {number} is given twice{at}; each seed is one run.")
         out.append(number)
     return out
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run: a task at a size with parameters, a variant, a seed and the resolved settings."""
-
-    grid: str
-    task: str
-    size: str
-    params: dict
-    label: str
-    variant: str
-    seed: int
-    model: dict
-    train: dict
-
-    @property
-    def key(self) -> str:
-        """Identifies the run's configuration: the same key means the same experiment."""
-        payload = {k: v for k, v in asdict(self).items() if k not in ("grid", "label")}
-        # A setting added later is left out at its default, so results stored before it existed
-        # keep their keys (and are not trained again).
-        for section in SECTIONS:
-            payload[section] = {k: v for k, v in payload[section].items()
-                                if not (_BY_KEY[f"{section}.{k}"].added_later and _BY_KEY[f"{section}.{k}"].default == v)}
-        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "RunSpec":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
-
-    @classmethod
-    def resolve(cls, task, variant: str, seed: int = 0, *, size: str = "default", params: dict | None = None,
-                label: str | None = None, grid: str = "", layers: list[tuple[str, dict, dict]] = ()) -> "RunSpec":
-        """A run with its settings resolved, most general first: library defaults, the task's own
-        `train` settings, then each `(where, model updates, train updates)` of `layers` (a grid,
-        its per-task overrides, `--set`). Everything is checked; `where` names the source in errors.
-        """
-        from experiments.tasks import get_task
-
-        task = get_task(task) if isinstance(task, str) else task
-        model, train = defaults("model"), defaults("train")
-        apply_settings(train, "train", task.train, f"task {task.name}")
-        for where, model_updates, train_updates in layers:
-            apply_settings(model, "model", model_updates, where)
-            apply_settings(train, "train", train_updates, where)
-        resolved_params = task.resolve(size, params)
-        return cls(grid, task.name, size, resolved_params, label or task.name, variant, int(seed), model, train)

@@ -1,5 +1,8 @@
 """Search spaces: Greff et al.'s random search of each variant's settings, beside the grids.
 
+A space is checked and its tasks resolved by `experiments.planner`, as a grid is; this module
+adds what only a search has: the distributions and their sampling, and the retraining of the best.
+
 A space is a small declaration: variants, tasks and sizes, trials per (variant, task), the
 fixed settings, and distributions over the searched ones:
 
@@ -36,22 +39,36 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
-import zoo
-from experiments.grids import expand_variants, parse_only, parse_overrides
-from experiments.settings import RunSpec, check_seeds, get_setting
-from experiments.store import PRUNERS, SAMPLERS, choice_distribution, float_distribution, int_distribution
-from experiments.tasks import get_task
-from experiments.topologies import get_topology
-from zoo._names import unknown_name
+from experiments.declarations import is_file, load_toml
+from experiments.planner import (
+    RunSpec,
+    check_declaration,
+    declaration_name,
+    expand_variants,
+    parse_only,
+    parse_overrides,
+    select,
+    task_entries,
+)
+from experiments.settings import check_seeds, get_setting
+from experiments.store_search import (
+    PRUNERS,
+    SAMPLERS,
+    choice_distribution,
+    float_distribution,
+    int_distribution,
+)
+from zoo.checks import unknown_name
 
-__all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS"]
+__all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS", "SPACE_KEYS"]
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
-KEYS = ("description", "variants", "tasks", "trials", "seed", "retrain_seeds", "model", "train", "search", "when",
-        "sampler", "pruner")
+SPACE_KEYS = {"description": str, "variants": list, "tasks": list, "trials": int, "seed": int, "retrain_seeds": list,
+              "model": dict, "train": dict, "search": dict, "when": dict, "sampler": str, "pruner": str}
 CORE = ["vanilla", "lstm", "cifg", "gru", "mingru"]
 
 SPACES: dict[str, dict] = {
@@ -115,14 +132,18 @@ def list_spaces() -> list[str]:
 
 
 def get_space(name: str) -> dict:
-    """A built-in space by name, or a search-space file (`*.toml`, see `experiments.declarations`)."""
-    from experiments.declarations import is_file, load_space
-
+    """A built-in space by name, or a search-space file (`*.toml`), checked; a file's
+    distributions are arrays, e.g. ["log_uniform", 1e-4, 1e-1]."""
     if name in SPACES:
-        return SPACES[name]
-    if is_file(name):
-        return load_space(name)[1]
-    raise unknown_name("search space", name, SPACES, plural="search spaces")
+        return check_declaration("search space", name, SPACES[name], SPACE_KEYS)
+    if not is_file(name):
+        raise unknown_name("search space", name, SPACES, plural="search spaces")
+    space = load_toml(name)
+    space.setdefault("description", f"search space file {name}")
+    check_declaration("search space", Path(name).stem, space, SPACE_KEYS)
+    space["search"] = {key: tuple(value) if isinstance(value, list) else value
+                       for key, value in space.get("search", {}).items()}
+    return space
 
 
 def _distribution(key: str, declaration, where: str):
@@ -178,15 +199,10 @@ class Search:
     def __init__(self, name: str, overrides: list[str] | None = None, only: str | None = None):
         space = get_space(name)
         where = f"search space {name}"
-        unknown = set(space) - set(KEYS)
-        if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(KEYS)}.")
         trials = space.get("trials")
         if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
             raise ValueError(f"{where}: trials must be a positive integer (trials per variant and task), got {trials!r}.")
-        from experiments.declarations import is_file
-
-        self.name, self.space, self.trials = Path(name).stem if name not in SPACES and is_file(name) else name, space, trials
+        self.name, self.space, self.trials = declaration_name(name, SPACES), space, trials
         self.grid = f"search-{self.name}"
         self.sampler = space.get("sampler", "random")
         if self.sampler not in SAMPLERS:
@@ -203,9 +219,10 @@ class Search:
         for key, condition in self.when.items():
             if key not in self.distributions:
                 raise ValueError(f"{where}: `when` names {key}, which is not searched.")
+            if not isinstance(condition, dict):
+                raise ValueError(f"{where}: when.{key} must be a table of setting = value, got {condition!r}.")
             for other in condition:
-                if other not in self.distributions and get_setting(other, where) is None:
-                    raise ValueError(f"{where}: the condition of {key} names an unknown setting {other}.")
+                get_setting(other, f"{where} when.{key}")  # an unknown setting is named
         self.seed = check_seeds([space.get("seed", 0)], where)[0]
         self.retrain_seeds = check_seeds(space.get("retrain_seeds", [0, 1, 2, 3, 4]), f"{where} retrain_seeds")
         cli = parse_overrides(overrides or [])
@@ -215,30 +232,20 @@ class Search:
             raise ValueError(f"--set cannot fix what the search samples or the seeds it uses ({', '.join(searched) or 'seeds'}); "
                              f"set the space's fixed settings, size or task parameters instead.")
         self.variants = expand_variants(space["variants"])
-        filters = parse_only(only)
-        self.entries = []  # (task, label, size, params, layers) of each task of the space
-        for entry in space["tasks"]:
-            task = get_task(entry["task"])
-            layers = [(where, space.get("model", {}), space.get("train", {})),
-                      ("--set", cli["model"], cli["train"])]
-            size = cli.get("size", entry.get("size", "default"))
-            params = {**entry.get("params", {}), **cli["params"].get(task.name, {})}
-            RunSpec.resolve(task, self.variants[0], self.seed, size=size, params=params, layers=layers)  # checks
-            self.entries.append((task, task.name, size, params, layers))
-        self.filters = filters
+        self.entries = task_entries(space, where, cli)
+        self.filters = parse_only(only)
+        # What --only may name: every (task, variant) of the space with the search's seed.
+        self._candidates = [SimpleNamespace(task=e.task.name, variant=v, seed=self.seed, size=e.size)
+                            for e in self.entries for v in e.variants]
+        select([], self.filters, where, candidates=self._candidates)  # a pattern that names nothing
         self._values: dict[str, tuple[dict, dict]] = {}  # run key -> (sampled values, distributions)
         self._best_keys: set[str] = set()  # runs of the retraining: filed in the "/best" studies
-        self.runs = self._search_runs() if self.sampler == "random" else []
-        if filters:
-            self.runs = [r for r in self.runs if self._selected(r)]
+        self.runs = self._selected(self._search_runs()) if self.sampler == "random" else []
         if not self.runs and self.sampler == "random":
             raise ValueError(f"{where} with these filters has no runs.")
 
-    def _selected(self, run) -> bool:
-        import fnmatch
-
-        value = {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size}
-        return all(any(fnmatch.fnmatchcase(value[k], p) for p in patterns) for k, patterns in self.filters.items())
+    def _selected(self, runs: list[RunSpec]) -> list[RunSpec]:
+        return select(runs, self.filters, f"search space {self.name}", candidates=self._candidates)
 
     def study_of(self, run) -> str:
         """Each (task, variant) has its study, so Optuna's importance views work per variant."""
@@ -249,12 +256,10 @@ class Search:
 
     def directions(self) -> dict[str, bool]:
         names = {}
-        for task, label, *_ in self.entries:
-            for variant in self.variants:
-                if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
-                    continue
-                names[f"{self.grid}/{label}/{variant}"] = task.higher_is_better
-                names[f"{self.grid}/{label}/{variant}/best"] = task.higher_is_better
+        for entry in self.entries:
+            for variant in entry.variants:
+                names[f"{self.grid}/{entry.label}/{variant}"] = entry.task.higher_is_better
+                names[f"{self.grid}/{entry.label}/{variant}/best"] = entry.task.higher_is_better
         return names
 
     def sample(self, entry_index: int, trial: int) -> dict:
@@ -271,24 +276,19 @@ class Search:
 
     def run_of(self, entry_index: int, variant: str, values: dict, seed: int) -> RunSpec:
         """The run of `variant` on task `entry_index` with sampled `values` and `seed`."""
-        task, label, size, params, layers = self.entries[entry_index]
         sampled_model = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("model.")}
         sampled_train = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("train.")}
-        layers = [layers[0], ("sampled settings", sampled_model, sampled_train), *layers[1:]]
-        run = RunSpec.resolve(task, variant, seed, size=size, params=params, label=label, grid=self.grid,
-                              layers=layers)
+        run = self.entries[entry_index].run(variant, seed, self.grid,
+                                            extra_layers=[("sampled settings", sampled_model, sampled_train)])
         self._values[run.key] = (values, {k: _to_optuna(*self.distributions[k]) for k in values})
         return run
 
     def _search_runs(self) -> list[RunSpec]:
         runs = []
-        for index, (task, *_rest) in enumerate(self.entries):
+        for index, entry in enumerate(self.entries):
             for trial in range(self.trials):
                 values = self.sample(index, trial)
-                for variant in self.variants:
-                    if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
-                        continue
-                    runs.append(self.run_of(index, variant, values, self.seed))
+                runs += [self.run_of(index, variant, values, self.seed) for variant in entry.variants]
         return runs
 
     def optuna_distributions(self) -> dict:
@@ -299,15 +299,14 @@ class Search:
         trials, over `retrain_seeds`; and the (label, variant) pairs still without a finished trial.
         The retrained run with the search's seed is the search trial itself (same key)."""
         runs, waiting = [], []
-        for index, (task, label, *_rest) in enumerate(self.entries):
-            for variant in self.variants:
-                if get_topology(task.topology).causal and zoo.get_variant(variant).bidirectional:
-                    continue
-                mine = [r for r in records if r.get("label") == label and r.get("variant") == variant
+        for entry in self.entries:
+            task = entry.task
+            for variant in entry.variants:
+                mine = [r for r in records if r.get("label") == entry.label and r.get("variant") == variant
                         and r.get("status") == "finished" and not str(r.get("study", "")).endswith("/best")
                         and isinstance(r.get("val"), dict) and task.metric in r["val"]]
                 if not mine:
-                    waiting.append((label, variant))
+                    waiting.append((entry.label, variant))
                     continue
                 sign = 1 if task.higher_is_better else -1  # ties: the earliest trial
                 best = max(mine, key=lambda r: (sign * r["val"][task.metric], -r["trial_number"]))
@@ -319,4 +318,4 @@ class Search:
                                                       if k in self.distributions})
                     runs.append(run)
         self._best_keys = {r.key for r in runs}
-        return [r for r in runs if not self.filters or self._selected(r)], waiting
+        return self._selected(runs), waiting

@@ -1,7 +1,8 @@
 """The results store: the queue of runs and their records, on Optuna's storage.
 
-The runner and the report see only `Store` and plain records (`Claim`, dicts); Optuna stays in
-this file, so another backend would touch this file alone.
+The runner and the report see only `Store` and plain records (`ClaimedRun`, dicts); Optuna stays in
+this file and `experiments.store_search` (a search's proposals and pruning), so another backend
+would touch these two files alone.
 
 Layout: one Optuna study per (grid, task label), named "<grid>/<label>"; one trial per attempt
 at a run, whose user attributes hold the run's key, spec and record (metrics, timings, history,
@@ -25,7 +26,6 @@ import json
 import logging
 import math
 import os
-import re
 import socket
 import threading
 import time
@@ -40,7 +40,10 @@ import sqlalchemy
 from optuna.storages._rdb import models as _models
 from optuna.trial import TrialState
 
-__all__ = ["Store", "StoreError", "Claim", "default_results_dir", "default_storage_url", "mask_url", "check_writable"]
+from experiments.locations import mask_url
+from experiments.store_search import SearchProposals, _distributions
+
+__all__ = ["Store", "StoreError", "ClaimedRun"]
 
 # A worker records a heartbeat this often; a run whose heartbeat is older than the grace is taken
 # over by another machine. `RNNZOO_HOST` names this machine (default: its host name).
@@ -50,9 +53,7 @@ HOST = os.environ.get("RNNZOO_HOST") or socket.gethostname()
 DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED, "pruned": TrialState.PRUNED,
                 "failed": TrialState.FAIL, "interrupted": TrialState.FAIL}
-SAMPLERS = ("random", "tpe", "qmc")
 ADVISORY_LOCK = 730_211_951  # the PostgreSQL advisory lock that serialises enqueueing
-PRUNERS = ("hyperband", "median")
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 # Heartbeats are marked experimental in Optuna; they are what makes dead workers' runs resumable.
@@ -65,7 +66,7 @@ class StoreError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Claim:
+class ClaimedRun:
     """A run a worker has claimed: train it, then `Store.finish` it."""
 
     trial_id: int
@@ -73,53 +74,6 @@ class Claim:
     run_key: str
     spec: dict
     study: str = ""
-
-
-def default_results_dir() -> Path:
-    """`$RNNZOO_RESULTS`, else `results/` in the project folder."""
-    root = os.environ.get("RNNZOO_RESULTS")
-    return Path(root) if root else Path(__file__).resolve().parents[1] / "results"
-
-
-def default_storage_url(results_dir: Path | None = None) -> str:
-    """`$RNNZOO_STORAGE` (e.g. a PostgreSQL URL with its password, kept out of files and command
-    lines), else the SQLite file `store.db` in the results folder."""
-    return os.environ.get("RNNZOO_STORAGE") or f"sqlite:///{(results_dir or default_results_dir()) / 'store.db'}"
-
-
-def check_writable(folder: Path, what: str) -> Path:
-    """`folder` made if needed and written to once; a ValueError naming it otherwise."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise ValueError(f"cannot write {what} to {folder}: {error.strerror or error}; "
-                         "give a folder you can write to") from None
-    return folder
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***, for messages and reports."""
-    return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", str(url))
-
-
-def shown_path(path) -> str:
-    """A path as a report shows it: relative to the working folder when inside it (a report
-    written in a checkout names no folder of the machine it ran on)."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
-def shown_url(url: str) -> str:
-    """The store URL for a report: its password masked, a SQLite file relative to the working folder."""
-    url = mask_url(url)
-    if url.startswith("sqlite:///"):
-        return "sqlite:///" + shown_path(url[len("sqlite:///"):])
-    return url
 
 
 def _pid_alive(pid: int) -> bool:
@@ -136,7 +90,7 @@ def _now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # Optuna stores naive UTC
 
 
-class Store:
+class Store(SearchProposals):
     """The results store at `url` (an SQLAlchemy URL).
 
     `create=False` opens only a store that exists (a report must not create an empty store at a
@@ -332,7 +286,7 @@ class Store:
                     counts["enqueued"] += 1
         return counts
 
-    def claim(self, keys: set[str]) -> Claim | None:
+    def claim(self, keys: set[str]) -> ClaimedRun | None:
         """Take one queued run whose key is in `keys`; None when none is left. Safe with any
         number of workers: a run another worker took first is skipped."""
         for study, study_id in self._studies.items():
@@ -342,11 +296,11 @@ class Store:
                     continue
                 self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
                 spec = trial.user_attrs["spec"]
-                return Claim(trial._trial_id, spec.get("label", ""), key, spec, study)
+                return ClaimedRun(trial._trial_id, spec.get("label", ""), key, spec, study)
         return None
 
     @contextlib.contextmanager
-    def heartbeat(self, claim: Claim) -> Iterator[None]:
+    def heartbeat(self, claim: ClaimedRun) -> Iterator[None]:
         """Record a heartbeat every few seconds while the body runs."""
         stop = threading.Event()
 
@@ -365,7 +319,7 @@ class Store:
             stop.set()
             thread.join(timeout=5)
 
-    def finish(self, claim: Claim, record: dict, value: float | None = None) -> bool:
+    def finish(self, claim: ClaimedRun, record: dict, value: float | None = None) -> bool:
         """Store the run's record and end the trial by its status. False when the trial was
         meanwhile taken from this worker (its heartbeat went stale); the record is then not stored."""
         state = STATUS_STATE[record["status"]]
@@ -423,65 +377,6 @@ class Store:
                              "datetime_complete": trial.datetime_complete.isoformat() if trial.datetime_complete
                              else None})
         return rows
-
-    # --- search: proposals of an adaptive sampler, pruning --------------------------------------
-
-    def propose(self, study: str, distributions: dict, sampler: str, seed: int = 0) -> dict:
-        """A new trial of `study` whose parameters the sampler ("tpe", "random", ...) draws from
-        the finished trials so far; returns its parameter values. `attach` then makes it a queued
-        run (or `discard`s it)."""
-        with self._guard(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "heartbeat ... with Study.optimize": ours are the runner's
-            handle = optuna.load_study(study_name=study, storage=self.storage, sampler=_sampler(sampler, seed))
-            trial = handle.ask(_distributions(distributions))
-        self._proposal = trial._trial_id
-        return dict(trial.params)
-
-    def attach(self, run) -> None:
-        """Make the last proposal the queued run `run`."""
-        self._set_attrs(self._proposal, {"run_key": run.key, "spec": run.to_json()})
-        self._transition(self._proposal, TrialState.RUNNING, TrialState.WAITING)
-
-    def discard(self, reason: str) -> None:
-        """End the last proposal without a run (e.g. its settings were already tried)."""
-        self._set_attrs(self._proposal, {"status": "skipped", "error": reason})
-        self._transition(self._proposal, TrialState.RUNNING, TrialState.FAIL)
-
-    def should_prune(self, claim: Claim, step: int, value: float, pruner: str) -> bool:
-        """Record a run's intermediate value (e.g. the validation loss after an epoch) and ask the
-        pruner ("hyperband", "median") whether to stop it."""
-        with self._guard():
-            self.storage.set_trial_intermediate_value(claim.trial_id, step, value)
-            frozen = self.storage.get_trial(claim.trial_id)
-            handle = optuna.load_study(study_name=claim.study, storage=self.storage, pruner=_pruner(pruner))
-            return handle.pruner.prune(handle, frozen)
-
-
-def _distributions(distributions: dict) -> dict:
-    """Optuna distributions from their JSON form (or as they are)."""
-    return {k: optuna.distributions.json_to_distribution(d) if isinstance(d, str) else d
-            for k, d in distributions.items()}
-
-
-def float_distribution(low, high, log=False) -> str:
-    return optuna.distributions.distribution_to_json(optuna.distributions.FloatDistribution(low, high, log=log))
-
-
-def int_distribution(low, high, log=False) -> str:
-    return optuna.distributions.distribution_to_json(optuna.distributions.IntDistribution(low, high, log=log))
-
-
-def choice_distribution(choices) -> str:
-    return optuna.distributions.distribution_to_json(optuna.distributions.CategoricalDistribution(list(choices)))
-
-
-def _sampler(name: str, seed: int):
-    return {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler,
-            "qmc": optuna.samplers.QMCSampler}[name](seed=seed)
-
-
-def _pruner(name: str):
-    return {"hyperband": optuna.pruners.HyperbandPruner, "median": optuna.pruners.MedianPruner}[name]()
 
 
 def _jsonable(item):

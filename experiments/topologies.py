@@ -22,8 +22,8 @@ from typing import Any, Callable
 import numpy as np
 
 import zoo
-from zoo._names import unknown_name
 from experiments.vocabulary import Vocabulary
+from zoo.checks import unknown_name
 
 __all__ = ["Topology", "register_topology", "get_topology", "list_topologies", "load_language_model"]
 

@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 import zoo
-
-from experiments.settings import RunSpec
+from experiments.planner import RunSpec
 from experiments.tasks import Dataset, Task, get_task
 from experiments.topologies import get_topology
 
@@ -146,28 +145,15 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     if stop():
         raise Interrupted(stop())
     asked = _stop_when_asked(stop, prune)
-    callbacks = [
-        asked,
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
-                                      restore_best_weights=True),
-        timer,
-        *(_tensorboard(spec, run_dir) if run_dir is not None else []),
-    ]
-    train, val = data.train, data.val
-    stream = log if log is not None else io.StringIO()  # Keras' epoch lines go to the run log
+    callbacks = [asked, keras.callbacks.TerminateOnNaN(),
+                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
+                                               restore_best_weights=True),
+                 timer, *(_tensorboard(spec, run_dir) if run_dir is not None else [])]
     start = time.perf_counter()
-    with contextlib.redirect_stdout(stream):
-        fit = model.fit(
-            train.x, train.y, sample_weight=train.sample_weight,
-            validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
-            batch_size=train_settings["batch_size"], epochs=train_settings["epochs"], shuffle=True,
-            callbacks=callbacks, verbose=2,
-        )
+    history = _fit(model, data, train_settings, callbacks, log)
     train_seconds = time.perf_counter() - start
     if stop():
         raise Interrupted(stop())
-    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     diverged = not _finite(history)
 
     record: dict[str, Any] = {
@@ -189,28 +175,49 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         "jit_compile": bool(model.jit_compile),  # what "auto" became on this backend and device
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "baseline": task.baseline(data, spec.params),
-        "train_examples": len(train),
+        "train_examples": len(data.train),
     }
     if probe and not diverged:
         # ||dL/dx_t|| per step t on a fixed test batch, before and after training (zoo.gradients).
         record["gradient_norms"] = {**gradient_norms, "trained": probe()}
     if not diverged:
-        start = time.perf_counter()
-        for split_name in ("val", "test"):
-            split = data.split(split_name)
-            predictions = topology.predict(model, split, data.info, train_settings["batch_size"])
-            record[split_name] = task.score(split, predictions, data.info)
-        record["eval_seconds"] = time.perf_counter() - start
-        if run_dir is not None:
-            model.save(run_dir / "model.keras")
-            if topology.write_artifacts is not None:  # what later commands need beside the model
-                topology.write_artifacts(run_dir, task, data.info)
-        if task.samples is not None:
-            record["samples"] = task.samples(model, data)
+        record.update(_evaluate_and_save(model, data, task, topology, train_settings["batch_size"], run_dir))
     if run_dir is not None:
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")
     return record
+
+
+def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log) -> dict[str, list[float]]:
+    """Train on the training split, validated on the validation split; the history per epoch.
+    Keras' epoch lines go to `log` (the run log), not to the terminal."""
+    train, val = data.train, data.val
+    with contextlib.redirect_stdout(log if log is not None else io.StringIO()):
+        fit = model.fit(
+            train.x, train.y, sample_weight=train.sample_weight,
+            validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
+            batch_size=train_settings["batch_size"], epochs=train_settings["epochs"], shuffle=True,
+            callbacks=callbacks, verbose=2,
+        )
+    return {k: [float(v) for v in values] for k, values in fit.history.items()}
+
+
+def _evaluate_and_save(model, data: Dataset, task: Task, topology, batch_size: int, run_dir: Path | None) -> dict:
+    """The scores on the validation and test splits, a generative task's samples, and the model
+    and its artifacts written to `run_dir`."""
+    start = time.perf_counter()
+    scores = {}
+    for split_name in ("val", "test"):
+        split = data.split(split_name)
+        scores[split_name] = task.score(split, topology.predict(model, split, data.info, batch_size), data.info)
+    scores["eval_seconds"] = time.perf_counter() - start
+    if run_dir is not None:
+        model.save(run_dir / "model.keras")
+        if topology.write_artifacts is not None:  # what later commands need beside the model
+            topology.write_artifacts(run_dir, task, data.info)
+    if task.samples is not None:
+        scores["samples"] = task.samples(model, data)
+    return scores
 
 
 PROBE_BATCH = 64

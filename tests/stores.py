@@ -1,7 +1,7 @@
 """Results stores with known records, for the report's tests: a grid's runs claimed and finished
 with a record the test makes up, without training."""
 
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.store import Store
 from experiments.tasks import get_task
 

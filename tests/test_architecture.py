@@ -14,7 +14,7 @@ from keras import ops
 
 import zoo
 from experiments import grids, settings
-from experiments.grids import expand
+from experiments.planner import RunSpec, expand
 
 DATA = Path(__file__).resolve().parent / "data" / "v0"
 
@@ -241,7 +241,7 @@ def test_a_topology_registered_from_outside_reaches_train_run(monkeypatch):
         name="sum_vector", description="toy", topology="vector_regression", metric="mae", higher_is_better=False,
         params={"T": 4}, sizes={s: {} for s in tasks.SIZES}, make=make, score=score,
         baseline=lambda data, params: score(data.test, np.zeros_like(data.test.y), data.info), baseline_name="zeros"))
-    spec = settings.RunSpec.resolve("sum_vector", "gru", 0, size="smoke", layers=[("test", {"units": 8}, {"epochs": 2})])
+    spec = RunSpec.resolve("sum_vector", "gru", 0, size="smoke", layers=[("test", {"units": 8}, {"epochs": 2})])
     record = train_run(spec)
     assert record["status"] == "finished" and np.isfinite(record["test"]["mae"])
     with pytest.raises(ValueError, match=r"unknown topology 'vector_regresion'.*Did you mean 'vector_regression'"):

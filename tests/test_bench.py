@@ -9,16 +9,16 @@ from zoo import bench
 
 def test_recurrent_flops_follow_the_equations():
     b, t, d, u = 4, 10, 3, 5
-    assert bench._recurrent_flops("lstm", t, b, d, u) == 2 * b * (d + u) * 4 * u * t
-    assert bench._recurrent_flops("cifg", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
-    assert bench._recurrent_flops("gru", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
-    assert bench._recurrent_flops("bi-vanilla", t, b, d, u) == 2 * (2 * b * (d + u) * u * t)
-    assert bench._recurrent_flops("fgr", t, b, d, u) == (2 * b * (d + u) * 4 * u + 2 * b * (3 * u) ** 2) * t
+    assert bench.timing._recurrent_flops("lstm", t, b, d, u) == 2 * b * (d + u) * 4 * u * t
+    assert bench.timing._recurrent_flops("cifg", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
+    assert bench.timing._recurrent_flops("gru", t, b, d, u) == 2 * b * (d + u) * 3 * u * t
+    assert bench.timing._recurrent_flops("bi-vanilla", t, b, d, u) == 2 * (2 * b * (d + u) * u * t)
+    assert bench.timing._recurrent_flops("fgr", t, b, d, u) == (2 * b * (d + u) * 4 * u + 2 * b * (3 * u) ** 2) * t
     # The modern cells: no matmul with the state for mingru, minlstm and indrnn; LRU: B, D and C.
-    assert bench._recurrent_flops("mingru", t, b, d, u) == 2 * b * d * 2 * u * t
-    assert bench._recurrent_flops("indrnn", t, b, d, u) == 2 * b * d * u * t
-    assert bench._recurrent_flops("lru", t, b, d, u) == 2 * b * (d * (2 * u + u) + 2 * u * u) * t
-    assert bench._recurrent_flops("mut3", t, b, d, u) == 2 * b * (d * 3 * u + u * 3 * u) * t
+    assert bench.timing._recurrent_flops("mingru", t, b, d, u) == 2 * b * d * 2 * u * t
+    assert bench.timing._recurrent_flops("indrnn", t, b, d, u) == 2 * b * d * u * t
+    assert bench.timing._recurrent_flops("lru", t, b, d, u) == 2 * b * (d * (2 * u + u) + 2 * u * u) * t
+    assert bench.timing._recurrent_flops("mut3", t, b, d, u) == 2 * b * (d * 3 * u + u * 3 * u) * t
 
 
 def test_ratios_pair_each_round_with_the_reference_of_the_same_round():
@@ -78,7 +78,7 @@ def test_a_bench_cut_short_keeps_what_it_measured_beside_the_last_complete_one(t
             raise KeyboardInterrupt
         return real(entries, shape, *args, **kwargs)
 
-    monkeypatch.setattr(bench, "bench_shape", second_shape_fails)
+    monkeypatch.setattr(bench.timing, "bench_shape", second_shape_fails)
     with pytest.raises(KeyboardInterrupt):
         bench.main(["--variants", "lstm", "--long-variants", "lstm", "--shapes", "4x5x3x4", "4x9x3x4",
                     "--rounds", "1", "--warmup", "1", "--out", str(tmp_path)])

@@ -94,3 +94,53 @@ epochs = 1
     path.write_text(path.read_text().replace('["log_int", 4, 16]', '["log_int", 16, 4]'))
     with pytest.raises(ValueError, match=r"model.units has low 16 > high 4"):
         Search(str(path))
+
+
+SPACE = """\
+variants = ["lstm", "cifg"]
+tasks = [{task = "adding", size = "smoke"}]
+trials = 2
+[train]
+epochs = 1
+[search]
+"train.learning_rate" = ["log_uniform", 1e-3, 3e-2]
+"""
+
+
+@pytest.mark.parametrize("kind, text, message", [
+    # One checker for grid and space files: the same key, type and emptiness errors.
+    ("grid", GRID.replace('variants = ["lstm", "gru"]', "variants = []"),
+     r"grid my-grid: `variants` is empty; give at least one variant name or pattern"),
+    ("grid", GRID.replace('size = "smoke"', 'size = "smoke", variants = []'),
+     r"grid my-grid tasks\[0\]: `variants` is empty"),
+    ("grid", GRID.replace('tasks = [{task = "adding", size = "smoke", params = {T = 8}}]', "tasks = []"),
+     r"grid my-grid: `tasks` is empty"),
+    ("space", SPACE.replace('variants = ["lstm", "cifg"]\n', ""),
+     r"search space my-space: `variants` is missing"),
+    ("space", SPACE.replace('tasks = [{task = "adding", size = "smoke"}]', 'tasks = "adding"'),
+     r"search space my-space: `tasks` must be a list, got str 'adding'"),
+    ("space", SPACE.replace("trials = 2", 'trials = 2\nmodel = "big"'),
+     r"search space my-space: `model` must be a table, got str 'big'"),
+    ("space", SPACE.replace('size = "smoke"}', 'size = "smoke", bogus = 1}'),
+     r"search space my-space tasks\[0\]: unknown key\(s\) bogus; valid keys: task, size, params, variants"),
+    ("space", SPACE.replace("trials = 2", 'trials = "two"'),
+     r"search space my-space: `trials` must be an integer, got str 'two'"),
+])
+def test_grid_and_space_files_get_the_same_checks(kind, text, message, tmp_path, capsys, monkeypatch):
+    path = tmp_path / f"my-{kind}.toml"
+    path.write_text(text)
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    command = ["run", "--grid", str(path)] if kind == "grid" else ["search", "--space", str(path)]
+    assert main(command) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "store.db").exists()
+
+
+@pytest.mark.parametrize("command", [["run", "--grid", "smoke"], ["report", "--grid", "smoke"],
+                                     ["search", "--space", "smoke"]])
+def test_a_key_given_twice_in_only_is_refused(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
+    assert main([*command, "--only", "task=adding,task=copy_memory"]) == 2
+    assert ("--only gives task twice (task=adding and task=copy_memory); give one task=pattern with "
+            "alternatives joined by |") in capsys.readouterr().err
+    assert not (tmp_path / "store.db").exists()

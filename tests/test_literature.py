@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import zoo
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.literature import (CLAIMS, PUBLISHED, SOURCES, Claim, Published, TaskRuns, compare, judge_claim)
 from experiments.report import write_report
 from stores import fill_store, finished_record

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.report import write_report
 from stores import fill_store, finished_record
 

@@ -111,3 +111,37 @@ def test_one_to_many_shape_and_conditioning():
     out = model.predict(v, verbose=0)
     assert out.shape == (2, 6, 2)
     assert not np.allclose(out[0], out[1])  # the vector conditions the sequence
+
+
+def test_numpy_integers_are_valid_sizes_in_every_builder():
+    n = np.int64
+    assert zoo.language_model("gru", vocab_size=n(20), embedding_dim=n(8), units=n(8)).output_shape == (None, None, 20)
+    assert zoo.many_to_one("lstm", n(3), input_dim=n(4), units=n(8)).output_shape == (None, 3)
+    assert zoo.many_to_one("lstm", n(3), vocab_size=n(9), embedding_dim=n(4), units=n(8)).output_shape == (None, 3)
+    assert zoo.many_to_many("gru", n(5), input_dim=n(4), units=n(8)).output_shape == (None, None, 5)
+    assert zoo.seq2seq("lstm", n(12), n(10), units=n(6), embedding_dim=n(4)).output_shape == (None, None, 10)
+    assert zoo.one_to_many("gru", n(4), n(7), n(3), units=n(8)).output_shape == (None, 7, 3)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: zoo.greedy_decode(m, [[3, -1]], start_id=1, max_length=3),
+     r"`source` holds token id -1, outside the vocabulary \[0, 12\)"),
+    (lambda m: zoo.greedy_decode(m, [[3, 1.5]], start_id=1, max_length=3), r"`source` must hold integer token ids, got 1.5"),
+    (lambda m: zoo.greedy_decode(m, [[3, 12]], start_id=1, max_length=3),
+     r"`source` holds token id 12, outside the vocabulary \[0, 12\)"),
+    (lambda m: zoo.greedy_decode(m, [[3, 4]], start_id=-5, max_length=3),
+     r"`start_id` must be a token id in \[0, 10\), got start_id=-5"),
+    (lambda m: zoo.beam_decode(m, [[3, 4]], start_id=1, max_length=3, end_id=10),
+     r"`end_id` must be a token id in \[0, 10\), got end_id=10"),
+    (lambda m: zoo.beam_decode(m, [[3, 4]], start_id=1, max_length=0), r"`max_length` must be a positive integer"),
+])
+def test_decoders_check_their_token_ids(call, message):
+    model = zoo.seq2seq("gru", 12, 10, units=6, embedding_dim=4)
+    with pytest.raises(ValueError, match=message):
+        call(model)
+
+
+def test_generate_checks_its_end_id():
+    model = zoo.language_model("gru", vocab_size=20, units=8)
+    with pytest.raises(ValueError, match=r"`end_id` must be a token id in \[0, 20\), got end_id=99"):
+        zoo.generate(model, [1, 2], 3, end_id=99)

@@ -20,7 +20,7 @@ import pytest
 import zoo
 from experiments import store as store_module
 from experiments.__main__ import main
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.report import write_report
 from experiments.store import Store, StoreError
 
@@ -32,7 +32,7 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 def _claimer(url, grid, labels, runs_json, barrier, queue):
     """One of several processes: open the (new) store, enqueue, then claim until none is left."""
-    from experiments.settings import RunSpec
+    from experiments.planner import RunSpec
     from experiments.store import Store
 
     runs = [RunSpec.from_json(r) for r in runs_json]
@@ -103,7 +103,7 @@ def test_a_dead_workers_run_is_taken_over_after_its_heartbeat_goes_stale(tmp_pat
 
 
 def test_progress_counts_a_run_redone_after_a_failure_as_done():
-    from experiments.settings import RunSpec  # noqa: F401
+    from experiments.planner import RunSpec  # noqa: F401
 
     runs = expand("smoke", only="task=adding")
     store = Store("sqlite:///:memory:")

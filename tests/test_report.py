@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.report import write_report
 from experiments.store import Store
 
@@ -150,7 +150,7 @@ def test_report_of_an_unknown_grid_lists_the_valid_ones(tmp_path):
 
 def test_intervals_stay_in_the_metric_range_and_match_scipy():
     """The make run example of the issue: an MSE t-interval below zero, and an accuracy above 1."""
-    from experiments.report.stats import confidence_interval
+    from experiments.stats import confidence_interval
 
     mse = np.array([0.0001, 0.0034])
     low, high = confidence_interval(mse, bounds=(0.0, None))
@@ -173,7 +173,7 @@ def test_intervals_stay_in_the_metric_range_and_match_scipy():
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 
-    from experiments.report.stats import holm
+    from experiments.stats import holm
 
     p = np.array([0.01, 0.04, 0.03, 0.2, 0.005])
     np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])

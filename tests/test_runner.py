@@ -12,7 +12,7 @@ import pytest
 from optuna.trial import TrialState
 
 from experiments import runner
-from experiments.grids import expand
+from experiments.planner import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--set", "train.epochs=1"]

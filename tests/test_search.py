@@ -18,7 +18,8 @@ from experiments import spaces
 from experiments.__main__ import main
 from experiments.report.importance import fanova_importance
 from experiments.spaces import Search
-from experiments.store import Store, float_distribution, int_distribution
+from experiments.store import Store
+from experiments.store_search import float_distribution, int_distribution
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -148,7 +149,7 @@ def test_search_trials_carry_their_settings_as_optuna_parameters(smoke_search):
 
 def test_search_report_numbers_come_from_the_store(smoke_search, tmp_path):
     from experiments.report.search import write_search_report
-    from experiments.report.stats import confidence_interval
+    from experiments.stats import confidence_interval
 
     results, _ = smoke_search
     out = tmp_path / "report"
@@ -176,7 +177,7 @@ def test_search_report_numbers_come_from_the_store(smoke_search, tmp_path):
 
 
 def test_a_pruned_run_is_recorded_apart_from_a_diverged_one():
-    from experiments.settings import RunSpec
+    from experiments.planner import RunSpec
     from experiments.train import train_run
 
     spec = RunSpec.resolve("adding", "lstm", 0, size="smoke", layers=[("test", {"units": 4}, {"epochs": 5})])
@@ -186,7 +187,7 @@ def test_a_pruned_run_is_recorded_apart_from_a_diverged_one():
 
 def test_the_median_pruner_stops_a_trial_worse_than_the_others():
     store = Store("sqlite:///:memory:")
-    from experiments.grids import expand
+    from experiments.planner import expand
 
     runs = expand("smoke", ["seeds=0,1,2,3,4,5"], "task=adding,variant=lstm")
     store.open_grid("smoke", {"adding": False})

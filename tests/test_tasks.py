@@ -10,7 +10,7 @@ import pytest
 import zoo
 from experiments.tasks import get_task, list_tasks
 from experiments.tasks.synthetic import SYMBOLS, decode
-from experiments.settings import RunSpec
+from experiments.planner import RunSpec
 from experiments.train import train_run
 
 SYNTHETIC = ["adding", "copy_memory", "seq2seq_addition"]

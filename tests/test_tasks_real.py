@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.grids import expand
+from experiments.planner import expand
 from experiments.tasks import get_task
-from experiments.tasks.text import BOS, EOS, UNK, Vocabulary, brown_split, load_brown, load_ptb, universal_tag
-from experiments.settings import RunSpec
+from experiments.tasks.pos import brown_split, load_brown, universal_tag
+from experiments.tasks.ptb import load_ptb
+from experiments.vocabulary import BOS, EOS, UNK, Vocabulary
+from experiments.planner import RunSpec
 from experiments.train import train_run
 
 ROOT = Path(__file__).resolve().parents[1]

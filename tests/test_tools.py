@@ -2,7 +2,6 @@
 optuna-dashboard serves the results store over HTTP."""
 
 import json
-import os
 import socket
 import subprocess
 import sys

@@ -7,14 +7,27 @@
     >>> model = zoo.many_to_one("bi-lstm", 3, input_dim=8)   # a keras.Model
 """
 
-from zoo._quiet import quiet_import_keras as _quiet_import_keras
+import sys as _sys
 
-_quiet_import_keras()  # first: the backend's start-up notices are not the user's business
+
+def _a_command_line_is_starting() -> bool:
+    """The project's command lines (`python -m zoo`, `python -m experiments`, ...) start quietly;
+    `import zoo` from other code leaves the process's output alone."""
+    if _sys.argv[:1] == ["-m"]:  # `python -m zoo...` while it imports this package
+        return True
+    spec = getattr(_sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name.split(".")[0] in ("zoo", "experiments")
+
+
+if _a_command_line_is_starting():
+    from zoo._quiet import quiet_import_keras as _quiet_import_keras
+
+    _quiet_import_keras()  # the backend's start-up notices are not the user's business
 
 from zoo.cells import ElmanCell, GatedCell, GRUCell  # noqa: E402
+from zoo.decoding import beam_decode, generate, greedy_decode, unroll  # noqa: E402
 from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noqa: E402
-from zoo.models import (attention_model, beam_decode, generate, greedy_decode, language_model, many_to_many,  # noqa: E402
-                        many_to_one, one_to_many, seq2seq, unroll)
+from zoo.models import attention_model, language_model, many_to_many, many_to_one, one_to_many, seq2seq  # noqa: E402
 from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant  # noqa: E402
 from zoo.scan import ZooRNN  # noqa: E402
 from zoo.weights import transfer_lstm_weights  # noqa: E402

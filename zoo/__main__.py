@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-REFERENCE = {"timesteps": 100, "input_dim": 32, "units": 128}
+from zoo.bench.timing import REFERENCE_SHAPE as _SHAPE
 
 
 def _parameter_count(name: str) -> int:
@@ -16,8 +16,8 @@ def _parameter_count(name: str) -> int:
 
     from zoo.layers import Recurrent
 
-    layer = Recurrent(name, REFERENCE["units"])
-    layer.build((None, REFERENCE["timesteps"], REFERENCE["input_dim"]))
+    layer = Recurrent(name, _SHAPE.units)
+    layer.build((None, _SHAPE.steps, _SHAPE.input_dim))
     return sum(int(keras.ops.size(w)) for w in layer.weights)
 
 
@@ -35,7 +35,7 @@ def cmd_list(args) -> int:
               file=sys.stderr)
         print(f"variants: {', '.join(list_variants())}", file=sys.stderr)
         return 2
-    print(f"{len(names)} variants; parameters for input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']}")
+    print(f"{len(names)} variants; parameters for input_dim={_SHAPE.input_dim}, units={_SHAPE.units}")
     print(f"{'name':<18} {'params':>8}  {'runs as':<22} description")
     for name in names:
         v = get_variant(name)
@@ -74,7 +74,7 @@ def cmd_show(args) -> int:
     print(f"  runs as:    {v.runs_as}")
     print(f"  options:    {v.cell_options or '{}'}")
     print(f"  tags:       {', '.join(v.tags) or '-'}")
-    print(f"  parameters: {_parameter_count(v.name):,} (input_dim={REFERENCE['input_dim']}, units={REFERENCE['units']})")
+    print(f"  parameters: {_parameter_count(v.name):,} (input_dim={_SHAPE.input_dim}, units={_SHAPE.units})")
     print(f"  cost:       {measured_cost(v.name, args.bench_dir)}")
     print("  equations:")
     for part in v.equations.split("; "):

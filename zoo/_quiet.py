@@ -1,4 +1,5 @@
-"""A quiet start: the command-line tools import the backend without its start-up notices.
+"""A quiet start for the project's command lines (not the library: `import zoo` leaves the
+process's output alone): the backend is imported without its start-up notices.
 
 TensorFlow prints a few lines from C++ while it is imported, before its logging can be set
 ("oneDNN custom operations are on", "Could not find cuda drivers", "absl::InitializeLog");
@@ -41,7 +42,7 @@ def quiet_stderr():
 
 
 def quiet_import_keras():
-    """Import Keras and its backend without the backend's start-up notices (`import zoo` does)."""
+    """Import Keras and its backend without the backend's start-up notices (each command line does, first)."""
     with quiet_stderr():
         import keras
     return keras

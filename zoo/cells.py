@@ -27,192 +27,12 @@ of the time loop on a GPU (`scan`), and makes what is the same at every step onc
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import activations, initializers, ops
 
-# Keras' RNN layer draws a cell's dropout masks before the time loop (the loop must be stateless
-# for JAX's scan) only for cells of this class, so the zoo cells mix it in as Keras' own do.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from zoo.cell_base import HoistableCell, ZooCell
 
-__all__ = ["ZooCell", "HoistableCell", "ElmanCell", "GatedCell", "GRUCell", "STEP_SCANS"]
-
-# How a cell whose input enters through one matmul is run over time (see `HoistableCell`).
-STEP_SCANS = ("auto", "stepwise", "sequential")
-
-
-def on_gpu() -> bool:
-    """Whether the backend computes on a GPU (or TPU): where the loops' "auto" choices differ."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() in ("gpu", "cuda", "rocm", "tpu")
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_logical_devices("GPU"))
-    return False
-
-
-def positive_int(name, value) -> int:
-    """`value` as an int if it is a positive integer (NumPy's included), else a ValueError naming
-    the argument and the value."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, got {name}={value!r}.")
-    return int(value)
-
-
-def dropout_rate(name, value) -> float:
-    """`value` as a float if it is a rate in [0, 1) (NumPy's numbers included), else a ValueError
-    naming the argument and the value."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
-    return float(value)
-
-
-class ZooCell(DropoutRNNCell, keras.layers.Layer):
-    """What every zoo cell shares: `units`, the bias switch, the three initializers and
-    variational dropout (Gal & Ghahramani 2016), as in Keras' cells.
-
-    `dropout` masks the input x_t, `recurrent_dropout` masks the output y_{t-1} where it enters
-    the recurrent matmul; the same mask is used at every step of a sequence and a new one is
-    drawn for every batch. Only while training.
-
-    A new cell subclasses this, builds its weights in `build`, does one time step in `call`
-    and adds its own arguments to `get_config`; `zoo.families` then makes it a family.
-    """
-
-    has_recurrent_weights = True  # False: the state meets no weight matrix, so recurrent dropout does not apply
-
-    def __init__(
-        self,
-        units,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.units = positive_int("units", units)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.dropout = dropout_rate("dropout", dropout)
-        self.recurrent_dropout = dropout_rate("recurrent_dropout", recurrent_dropout)
-        self.seed = seed
-        # A seed generator holds a variable: made only when masks are drawn, so that a cell
-        # without dropout can be made anywhere (even inside a traced function).
-        if self.dropout or self.recurrent_dropout:
-            self.seed_generator = keras.random.SeedGenerator(seed=seed)
-
-    def _apply_dropout(self, inputs, h_prev, training):
-        """The input and the previous output as the matmuls see them."""
-        if training and self.dropout > 0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        return inputs, self._recurrent_dropout(h_prev, training)
-
-    def _recurrent_dropout(self, h_prev, training):
-        """The previous output as the recurrent matmul sees it."""
-        if training and self.recurrent_dropout > 0:
-            h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
-        return h_prev
-
-    def _add_kernels(self, input_shape, blocks):
-        """`kernel` (input_dim, blocks*units) and `recurrent_kernel` (units, blocks*units)."""
-        _check_input_rank(type(self).__name__, input_shape)
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], blocks * self.units), name="kernel", initializer=self.kernel_initializer
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, blocks * self.units), name="recurrent_kernel", initializer=self.recurrent_initializer
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-        }
-
-
-def _check_input_rank(cell_name, input_shape):
-    if len(input_shape) != 2:
-        raise ValueError(
-            f"{cell_name} runs one time step and expects inputs of shape (batch, features), "
-            f"got shape {tuple(input_shape)}. Wrap the cell in keras.layers.RNN to run it over "
-            "a sequence of shape (batch, timesteps, features)."
-        )
-    if input_shape[-1] is None:
-        raise ValueError(f"{cell_name} needs a known feature dimension, got shape {tuple(input_shape)}.")
-
-
-class HoistableCell(ZooCell):
-    """A zoo cell whose input enters through one matmul, `project(x) = x W (+ b)`, and whose step
-    is then `call(project(x_t), states, projected=True)`. `zoo.scan.ZooRNN` runs it over time:
-
-    - `scan="stepwise"`: the projection inside the loop, one step at a time (as `keras.layers.RNN`);
-    - `scan="sequential"`: the projection of every step in one large matmul before the loop, then
-      only the recurrent matmul and the gates per step (what cuDNN does);
-    - `scan="auto"` (default): sequential on a GPU; stepwise on a CPU, where carrying the 4x wider
-      projected sequence and its gradient through the loop costs more than a small matmul per
-      step (the LSTM hoisted took 1.3-1.5x on a 2-core CPU; `make bench` times both forms).
-
-    Both forms compute the same numbers; the choice is recorded in each run's `runs_as`. A subclass
-    may also return `sequence_constants`: tensors that are the same at every step of a sequence,
-    made once before the loop and handed to every step (see `GatedCell`).
-    """
-
-    def __init__(self, units, scan="auto", **kwargs):
-        super().__init__(units, **kwargs)
-        if scan not in STEP_SCANS:
-            raise ValueError(f"`scan` must be one of {', '.join(STEP_SCANS)}, got scan={scan!r}.")
-        self.scan = scan
-
-    def _input_bias(self):
-        """The part of the bias added to the input's projection (None without a bias)."""
-        return self.bias
-
-    def project(self, inputs):
-        """x W + b for inputs of shape (..., input_dim): one step or every step at once."""
-        projected = ops.matmul(inputs, self.kernel)
-        bias = self._input_bias() if self.use_bias else None
-        return projected if bias is None else projected + bias
-
-    def _preactivation(self, inputs, h_prev, training, projected):
-        """x_t W + y_{t-1} R + b after dropout, for a cell with one recurrent matmul; `inputs` is
-        x_t W + b already (its dropout applied before the projection) when `projected`."""
-        if projected:
-            return inputs + ops.matmul(self._recurrent_dropout(h_prev, training), self.recurrent_kernel)
-        inputs, h_prev = self._apply_dropout(inputs, h_prev, training)
-        z = ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel)  # Keras' LSTMCell's order
-        return z + self.bias if self.use_bias else z
-
-    def sequence_constants(self, states):
-        """Tensors the same at every step of a sequence, made once before the time loop from the
-        initial `states` (e.g. to take a batch's shape); None when there are none."""
-        return None
-
-    def loop(self) -> str:
-        """The form `ZooRNN` runs: "stepwise" or "sequential" (see `scan`)."""
-        if self.scan != "auto":
-            return self.scan
-        return "sequential" if on_gpu() else "stepwise"
-
-    def get_config(self):
-        return {**super().get_config(), "scan": self.scan}
+__all__ = ["ZooCell", "HoistableCell", "ElmanCell", "GatedCell", "GRUCell"]
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -277,10 +97,10 @@ class GatedCell(HoistableCell):
         unit_forget_bias: start the forget-gate bias at 1 (Jozefowicz et al. 2015).
         peephole_initializer: initializer of the peephole vectors.
         scan: "auto", "stepwise" or "sequential": where the input projection is computed (see
-            `HoistableCell`); the numbers are the same.
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, dropout,
-        recurrent_dropout, seed: as for every zoo cell (`ZooCell`); `recurrent_dropout` drops
-            y_{t-1} where it enters R y_{t-1}, as Keras' LSTMCell.
+            `ScannedCell`); the numbers are the same.
+        **kwargs: `use_bias`, the initializers, `dropout`, `recurrent_dropout` and `seed`, as
+            for every zoo cell (`ZooCell`); `recurrent_dropout` drops y_{t-1} where it enters
+            R y_{t-1}, as Keras' LSTMCell.
 
     Weights: `kernel` (input_dim, n*units), `recurrent_kernel` (units, n*units), `bias`
     (n*units,) with the n blocks of the gates present in Keras' order [i, f, c, o]; then one

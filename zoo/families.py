@@ -29,8 +29,8 @@ from typing import Any, Callable, Mapping
 
 import keras
 
-from zoo._names import unknown_name
 from zoo.cells import ElmanCell, GatedCell, GRUCell
+from zoo.checks import unknown_name
 from zoo.modern_cells import IndRNNCell, LRUCell, MinGRUCell, MinLSTMCell, MUTCell
 from zoo.scan import ProjectedRNN, ZooRNN
 

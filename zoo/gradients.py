@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo.cells import positive_int
+from zoo.checks import positive_int
 
 __all__ = ["adding_problem", "input_gradients", "step_norms", "flow"]
 
@@ -108,10 +108,9 @@ def plot_flow(curves: dict, path, title: str = "Gradient flow") -> None:
     per stage: `curves[variant] = {"initial": norms, "trained": norms}` (first step first; a
     variant's norms may be a list of seeds' curves, then their geometric mean is drawn).
     Needs matplotlib."""
-    import matplotlib
+    from zoo.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     stages = [s for s in ("initial", "trained") if any(s in c for c in curves.values())]
     fig, axes = plt.subplots(1, len(stages), figsize=(5.5 * len(stages), 4), sharey=True, squeeze=False)

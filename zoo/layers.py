@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.cells import dropout_rate, positive_int
+from zoo.checks import dropout_rate, positive_int
 from zoo.registry import Variant, get_variant
 
 __all__ = ["Recurrent", "recurrent_layer", "make_cell", "MERGE_MODES"]

@@ -21,8 +21,8 @@ import math
 import keras
 from keras import activations, constraints, initializers, ops
 
-from zoo.cells import ZooCell, _check_input_rank, positive_int
-from zoo.scan import ProjectedCell, _complex_update
+from zoo.cell_base import ProjectedCell, ZooCell, complex_update
+from zoo.checks import check_input_rank, positive_int
 
 __all__ = ["MinGRUCell", "MinLSTMCell", "IndRNNCell", "MUTCell", "LRUCell", "ClipValue"]
 
@@ -33,15 +33,11 @@ class _InputProjection(ProjectedCell):
     blocks = 1
 
     def _build_projection(self, input_shape, blocks):
-        _check_input_rank(type(self).__name__, input_shape)
+        check_input_rank(type(self).__name__, input_shape)
         self.kernel = self.add_weight(shape=(input_shape[-1], blocks * self.units), name="kernel",
                                       initializer=self.kernel_initializer)
         self.bias = (self.add_weight(shape=(blocks * self.units,), name="bias", initializer=self.bias_initializer)
                      if self.use_bias else None)
-
-    def project(self, inputs):
-        projected = ops.matmul(inputs, self.kernel)
-        return projected + self.bias if self.use_bias else projected
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -214,7 +210,7 @@ class MUTCell(ZooCell):
         self.state_size = self.output_size = self.units
 
     def build(self, input_shape):
-        _check_input_rank(type(self).__name__, input_shape)
+        check_input_rank(type(self).__name__, input_shape)
         self.identity_input = input_shape[-1] == self.units  # the paper's bare x needs no projection
         self.input_blocks = {"mut1": ("z", "r"), "mut2": ("z", "h"), "mut3": ("z", "r", "h")}[self.architecture]
         if self.architecture in ("mut1", "mut2") and not self.identity_input:
@@ -295,7 +291,7 @@ class LRUCell(ProjectedCell):
         self.lru_state_size = state_size
 
     def build(self, input_shape):
-        _check_input_rank(type(self).__name__, input_shape)
+        check_input_rank(type(self).__name__, input_shape)
         d, n = input_shape[-1], self.n
         seed = (lambda k: None) if self.seed is None else (lambda k: self.seed + k)  # one stream per weight
 
@@ -337,7 +333,7 @@ class LRUCell(ProjectedCell):
 
     def recur(self, projected, x, training=False):
         (a_re, a_im), (b_re, b_im) = self.coefficients(projected)
-        new = _complex_update(x, a_re, a_im, b_re, b_im)
+        new = complex_update(x, a_re, a_im, b_re, b_im)
         return self.readout(new, projected), new
 
     def readout(self, states, projected):

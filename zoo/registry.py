@@ -13,7 +13,7 @@ import fnmatch
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zoo._names import unknown_name
+from zoo.checks import unknown_name
 from zoo.families import Family, get_family
 
 __all__ = ["Variant", "register_variant", "list_variants", "get_variant", "UnknownVariantError", "variants_markdown"]

@@ -10,8 +10,8 @@ and `recur(p_t, state)` (element-wise in the state). `ProjectedRNN`, a `keras.la
 computes every step's projection in one matmul before the loop and runs only `recur` over time.
 A cell whose recurrence is linear, h_t = a_t * h_{t-1} + b_t (`coefficients`), can also run it as
 a parallel scan: O(log T) sequential depth instead of T, which is what a GPU wants for long
-sequences. `scan="auto"` takes the parallel form on a GPU and the sequential one on a CPU, where
-it is faster (see shared measurements in the README's Speed section).
+sequences. `scan="auto"` picks the form by the one policy of `zoo.cell_base.ScannedCell` (the
+measurements behind it are in docs/speed.md).
 
 The same cell also runs one step at a time (`call`), inside `keras.layers.RNN` or for
 generation and `stateful=True`: the fast path changes the order of the work, not the math.
@@ -22,14 +22,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-# The backend's time loop (a scan on JAX, a while loop on TensorFlow), as keras.layers.RNN runs it.
-from keras.src.backend import rnn as backend_rnn
+from zoo._keras_private import backend_rnn
+from zoo.cell_base import HoistableCell, complex_update
 
-from zoo.cells import HoistableCell, ZooCell, on_gpu
-
-__all__ = ["ProjectedCell", "ProjectedRNN", "ZooRNN", "linear_scan", "sequential_scan", "SCANS"]
-
-SCANS = ("auto", "stepwise", "sequential", "parallel")
+__all__ = ["ProjectedRNN", "ZooRNN", "linear_scan", "sequential_scan"]
 
 
 def _mul(x, y):
@@ -124,96 +120,12 @@ def sequential_scan(update, inputs, h0, mask=None, *, return_all=True):
     return every
 
 
-def _complex_update(h, a_re, a_im, b_re, b_im):
-    """h = a * h + b with h stored as [Re h | Im h]."""
-    h_re, h_im = ops.split(h, 2, axis=-1)
-    return ops.concatenate([a_re * h_re - a_im * h_im + b_re, a_re * h_im + a_im * h_re + b_im], axis=-1)
-
-
 def _input_dropout(cell, sequences, training):
     """The sequences with the cell's input-dropout mask for this sequence at every step (while
     training): what the cell applies to x_t, applied before a projection hoisted out of the loop."""
     if training and cell.dropout > 0:
         return sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
     return sequences
-
-
-class ProjectedCell(ZooCell):
-    """A cell whose step is `recur(project(x_t), state)`: one matmul with the input, then work
-    that is element-wise in the state (a subclass defines both, and `coefficients` if linear).
-
-    `scan`: how `ProjectedRNN` runs the cell over time:
-
-    - "stepwise": one step at a time with the projection inside the loop, as `keras.layers.RNN`;
-    - "sequential": the projection of every step in one matmul before the loop, then only the
-      element-wise recurrence over time;
-    - "parallel" (linear cells): that recurrence as a parallel scan, log2(T) deep;
-    - "auto" (default): what measured fastest: parallel (linear cells) or sequential on a GPU;
-      sequential with JAX on a CPU; stepwise with TensorFlow on a CPU, whose while loop pays
-      more for carrying a wide projected sequence and its gradient than for a small matmul
-      per step.
-    """
-
-    linear = False  # h_t = a_t * h_{t-1} + b_t, with (a_t, b_t) = coefficients(p_t)
-    is_complex = False  # the state is (real, imaginary) halves and the coefficients are complex
-    readout_uses_input = False  # the output depends on the step's input too, not on the state alone
-    output_is_state = True  # the output is h itself; otherwise the states are [output, h]
-
-    def __init__(self, units, scan="auto", **kwargs):
-        super().__init__(units, **kwargs)
-        if scan not in SCANS:
-            raise ValueError(f"`scan` must be one of {', '.join(SCANS)}, got scan={scan!r}.")
-        if scan == "parallel" and not self.linear:
-            raise ValueError(f"{type(self).__name__}'s recurrence is not linear, so it has no parallel scan; "
-                             f"`scan` must be one of auto, stepwise, sequential, got scan={scan!r}.")
-        self.scan = scan
-
-    def _no_recurrent_dropout(self):
-        self.has_recurrent_weights = False
-        if self.recurrent_dropout:
-            raise ValueError(f"{type(self).__name__} has no recurrent weights, so `recurrent_dropout` does not "
-                             f"apply; got recurrent_dropout={self.recurrent_dropout}. Use `dropout` (of x_t).")
-
-    def project(self, inputs):
-        """The input's part of a step: (..., input_dim) -> (..., projection size)."""
-        raise NotImplementedError
-
-    def recur(self, projected, h, training=False):
-        """One step given the projected input and the recurrent state h: returns (output, new h)."""
-        raise NotImplementedError
-
-    def coefficients(self, projected):
-        """For a linear cell: (a, b) of h_t = a_t * h_{t-1} + b_t, shaped like the state
-        ((real, imaginary) pairs for a complex cell), for one step or all steps at once."""
-        raise NotImplementedError
-
-    def step_function(self, h0, training=False):
-        """`f(p_t, h) -> new h`, the loop body of a non-linear cell whose state starts at `h0`.
-        What does not change from step to step (weights, masks) is read here, once."""
-        return lambda projected, h: self.recur(projected, h, training=training)[1]
-
-    def readout(self, states, projected):
-        """The output from the state (and the projected input), for every step at once."""
-        return states
-
-    def call(self, inputs, states, training=False):
-        if training and self.dropout > 0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        output, h = self.recur(self.project(inputs), states[-1], training=training)
-        # The state is [h], or [output, h] when the output is not h (Keras' loops take the
-        # first state for the previous output at a masked step).
-        return output, [h] if self.output_is_state else [output, h]
-
-    def get_config(self):
-        return {**super().get_config(), "scan": self.scan}
-
-    def loop(self) -> str:
-        """The form `ProjectedRNN` runs: "stepwise", "sequential" or "parallel" (see `scan`)."""
-        if self.scan != "auto":
-            return self.scan
-        if on_gpu():
-            return "parallel" if self.linear else "sequential"
-        return "sequential" if keras.backend.backend() == "jax" else "stepwise"
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -264,8 +176,8 @@ class ProjectedRNN(keras.layers.RNN):
         if not cell.is_complex:
             return (a, b), lambda x_t, h: x_t[0] * h + x_t[1]
         if len(a[0].shape) < len(projected.shape):  # the same at every step
-            return b, lambda x_t, h: _complex_update(h, *a, *x_t)
-        return (*a, *b), lambda x_t, h: _complex_update(h, *x_t)
+            return b, lambda x_t, h: complex_update(h, *a, *x_t)
+        return (*a, *b), lambda x_t, h: complex_update(h, *x_t)
 
     def _read_out(self, states_seq, projected, mask, time_axis):
         """(last output, outputs (batch, time, units), final states) from the states of every step."""

@@ -25,13 +25,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.grids import expand, get_grid, grid_name_of
+from experiments.locations import (
+    check_writable,
+    default_results_dir,
+    default_storage_url,
+    mask_url,
+    shown_path,
+)
+from experiments.planner import expand, get_grid, grid_name_of
 from experiments.report.load import load_results, load_runs, main_metric
 from experiments.report.render import page
 from experiments.report.sections import SECTIONS, recommendation_lines
 from experiments.report.tables import leaderboard, recommendations
-from experiments.store import (Store, check_writable, default_results_dir, default_storage_url, mask_url,
-                               shown_path)
+from experiments.store import Store
 
 __all__ = ["write_report", "load_runs", "main_metric", "leaderboard", "recommendations", "default_reports_dir"]
 

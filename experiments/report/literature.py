@@ -9,10 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.literature import CLAIM_VERDICTS, CLAIMS, SOURCES, VERDICTS, TaskRuns, compare, judge_claim, published_for
+from experiments.literature import (
+    CLAIM_VERDICTS,
+    CLAIMS,
+    SOURCES,
+    VERDICTS,
+    TaskRuns,
+    compare,
+    judge_claim,
+    published_for,
+)
 from experiments.report.load import Results
 from experiments.report.render import fmt, write_markdown_and_html
-from experiments.report.stats import ALPHA, MIN_SEEDS, confidence_interval
+from experiments.stats import ALPHA, MIN_SEEDS, confidence_interval
 from experiments.tasks import METRIC_RANGES, get_task
 
 

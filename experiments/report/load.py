@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from experiments.settings import RunSpec
+from experiments.planner import RunSpec
 from experiments.store import Store
 from experiments.tasks import get_task
 

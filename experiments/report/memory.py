@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.grids import file_name
+from experiments.planner import file_name
 from experiments.report.load import Results
 
 # The loss that says whether a memory task is solved, and the share of the baseline's loss that counts.
@@ -81,10 +81,9 @@ def memory_horizon(results: Results, out: Path) -> list[str]:
     tasks = [t for t, g in rows.groupby("task") if g["T"].nunique() > 1]
     if not tasks:
         return []
-    import matplotlib
+    from zoo.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     def solved(row) -> bool:
         metric = SOLVED_METRIC[row["task"]]

@@ -8,14 +8,11 @@ from experiments.tasks import get_task
 
 
 def make_plots(finished, out: Path) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    from zoo.plotting import pyplot, seaborn
+
+    plt, sns = pyplot(), seaborn()
     labels = sorted(finished["label"].unique())
     variants = sorted(finished["variant"].unique())
     palette = dict(zip(variants, sns.color_palette("tab10", len(variants))))

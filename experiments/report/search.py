@@ -18,15 +18,28 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.grids import file_name
+from experiments.locations import (
+    check_writable,
+    default_results_dir,
+    default_storage_url,
+    mask_url,
+)
+from experiments.planner import file_name
 from experiments.report.importance import fanova_importance
 from experiments.report.render import fmt, page
-from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS, confidence_interval, holm, welch_p
+from experiments.report.tables import REFERENCE_VARIANT
 from experiments.spaces import Search
-from experiments.store import Store, check_writable, default_results_dir, default_storage_url, mask_url
+from experiments.stats import (
+    ALPHA,
+    CI_METHOD,
+    MIN_SEEDS,
+    confidence_interval,
+    holm,
+    welch_p,
+)
+from experiments.store import Store
 from experiments.tasks import get_task
 
-REFERENCE = "lstm"
 TOLERANCE = 0.05  # "within 5% of the best"
 
 
@@ -79,7 +92,7 @@ def tuned_leaderboard(results: SearchResults, label: str):
     if rows.empty:
         return pd.DataFrame(), None
     task = get_task(rows["task"].iloc[0])
-    reference = rows.loc[rows["variant"] == REFERENCE, "score"].to_numpy(float)
+    reference = rows.loc[rows["variant"] == REFERENCE_VARIANT, "score"].to_numpy(float)
     out = []
     for variant, group in rows.groupby("variant"):
         scores = group["score"].to_numpy(float)
@@ -89,7 +102,7 @@ def tuned_leaderboard(results: SearchResults, label: str):
                     "std": scores.std(ddof=1) if len(scores) > 1 else math.nan, "ci95_low": low, "ci95_high": high,
                     "best_setting": ", ".join(f"{k.split('.', 1)[1]}={_short(v)}" for k, v in sorted(setting.items())),
                     "parameters": int(group["parameters"].iloc[0]),
-                    "welch_p_vs_lstm": welch_p(scores, reference) if variant != REFERENCE else math.nan})
+                    "welch_p_vs_lstm": welch_p(scores, reference) if variant != REFERENCE_VARIANT else math.nan})
     table = pd.DataFrame(out).sort_values("mean", ascending=not task.higher_is_better).reset_index(drop=True)
     table["holm_p_vs_lstm"] = holm(table["welch_p_vs_lstm"].to_numpy(float))
     table["significant"] = table["holm_p_vs_lstm"] < ALPHA
@@ -138,7 +151,7 @@ def header(results: SearchResults, out: Path) -> list[str]:
             + (", paired across variants" if plan.sampler == "random" else "") + f", pruner {plan.pruner})",
             f"- each variant's best setting (by validation score) retrained over seeds "
             f"{', '.join(map(str, plan.retrain_seeds))}: {len(results.tuned)} runs finished",
-            f"- searched: " + ", ".join(f"`{k}` {kind} {args}" for k, (kind, args) in plan.distributions.items()),
+            "- searched: " + ", ".join(f"`{k}` {kind} {args}" for k, (kind, args) in plan.distributions.items()),
             f"- results store: `{store}`; `optuna-dashboard {store}` shows each (task, variant) study with its "
             "importance, slice and parallel-coordinate views", ""]
 
@@ -231,14 +244,11 @@ def figures(results: SearchResults, out: Path) -> list[str]:
     finished = _finished(results)
     if finished.empty:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid")
+    from zoo.plotting import pyplot, seaborn
+
+    plt, sns = pyplot(), seaborn()
     labels = sorted(finished["label"].unique())
     lines = []
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from experiments.grids import file_name
+from experiments.locations import shown_url
+from experiments.planner import file_name
 from experiments.report.literature import literature
 from experiments.report.load import Results
 from experiments.report.memory import gradient_flow, memory_horizon
 from experiments.report.plots import make_plots
 from experiments.report.render import fmt, fmt_ratio, write_markdown_and_html
 from experiments.report.speed import speed
-from experiments.report.stats import ALPHA, CI_METHOD, MIN_SEEDS
 from experiments.report.tables import leaderboard, ranks, recommendations
-from experiments.store import shown_url
+from experiments.stats import ALPHA, CI_METHOD, MIN_SEEDS
 
 
 def header(results: Results, out: Path) -> list[str]:
@@ -178,10 +178,9 @@ def generated_digits(results: Results, out: Path) -> list[str]:
     rows = results.finished[results.finished["task"] == "mnist_generation"] if not results.finished.empty else []
     if not len(rows) or "samples" not in rows:
         return []
-    import matplotlib
+    from zoo.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     lines = ["## Generated digits", "",
@@ -224,10 +223,9 @@ def attention_maps(results: Results, out: Path) -> list[str]:
             runs.append((label, variant, samples))
     if not runs:
         return []
-    import matplotlib
+    from zoo.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     lines = ["## Attention", "", "Where each answer character looked in the question (rows: the characters the "

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from experiments.report.stats import ALPHA, MIN_SEEDS, confidence_interval, holm, welch_p
+from experiments.stats import ALPHA, MIN_SEEDS, confidence_interval, holm, welch_p
 from experiments.tasks import get_task
 
-REFERENCE = "lstm"
+REFERENCE_VARIANT = "lstm"  # every table compares the variants with it (Welch, time ratio)
 
 
 def leaderboard(finished, label: str):
@@ -18,7 +18,7 @@ def leaderboard(finished, label: str):
 
     rows = finished[finished["label"] == label]
     task = get_task(rows["task"].iloc[0])
-    reference = rows[rows["variant"] == REFERENCE]
+    reference = rows[rows["variant"] == REFERENCE_VARIANT]
     ref_scores = reference["score"].to_numpy()
     ref_epoch = reference["seconds_per_epoch"].mean() if len(reference) else math.nan
     out = []
@@ -27,7 +27,7 @@ def leaderboard(finished, label: str):
         low, high = confidence_interval(scores, bounds=task.metric_range)
         best = group.loc[group["score"].idxmax() if task.higher_is_better else group["score"].idxmin()]
         baseline = best["baseline"].get(task.metric) if isinstance(best["baseline"], dict) else math.nan
-        p = welch_p(scores, ref_scores) if variant != REFERENCE else math.nan
+        p = welch_p(scores, ref_scores) if variant != REFERENCE_VARIANT else math.nan
         out.append({
             "variant": variant,
             "parameters": int(group["parameters"].iloc[0]),

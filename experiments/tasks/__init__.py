@@ -17,8 +17,8 @@ from typing import Any, Callable
 import numpy as np
 
 from experiments.settings import coerce
-from zoo._names import unknown_name
 from experiments.topologies import get_topology
+from zoo.checks import unknown_name
 
 __all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "METRIC_RANGES"]
 
@@ -182,4 +182,4 @@ def get_task(name: str) -> Task:
 
 def _load_all():
     # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
-    from experiments.tasks import mnist, music, ner, series, synthetic, text  # noqa: F401
+    from experiments.tasks import mnist, music, ner, poetry, pos, ptb, sentiment, series, synthetic  # noqa: F401

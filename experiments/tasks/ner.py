@@ -5,6 +5,7 @@ spans as the CoNLL shared task (conlleval) scores it."""
 from __future__ import annotations
 
 import zipfile
+
 import numpy as np
 
 from experiments.data import load_with_fallbacks, pypi_file

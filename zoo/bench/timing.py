@@ -1,0 +1,224 @@
+"""The models the benchmark times, and the timing itself: interleaved rounds, paired ratios."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Entry", "Shape", "REFERENCE_SHAPE", "DEFAULT_SHAPES", "entries_for", "bench_shape", "paired_ratio", "rounds_at",
+           "MODERN_TARGETS"]
+
+class Shape(NamedTuple):
+    """A benchmark shape: sequences per batch, steps, input features, units."""
+
+    batch: int
+    steps: int
+    input_dim: int
+    units: int
+
+
+# The shape every variant is timed at (and `python -m zoo list` counts parameters at).
+REFERENCE_SHAPE = Shape(64, 100, 32, 128)
+DEFAULT_SHAPES = [REFERENCE_SHAPE, Shape(64, 400, 32, 128), Shape(64, 1000, 32, 128), Shape(64, 100, 32, 512)]
+# Variants whose math equals a built-in layer also run through the zoo's own cell, to show its cost.
+OWN_CELL_TWINS = ("vanilla", "lstm", "gru")
+# Zoo cells also timed in the loop form that `scan="auto"` does not take on this device (the
+# input projection hoisted out of the loop, or kept in it), to show what the choice is worth.
+OTHER_LOOP_TWINS = ("lstm", "peephole", "gru")
+# Also timed with the training options a user can switch: XLA where it is not the default
+# (TensorFlow; JAX always compiles) and mixed precision (float16 compute, float32 weights).
+OPTION_TWINS = ("lstm", "peephole")
+# References besides lstm: the modern cells are measured against the built-in GRU and Elman RNN.
+OTHER_REFERENCES = ("gru", "vanilla")
+# Targets of the modern cells: (variant, reference, the ratio it must beat).
+MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "vanilla", 1.0))
+
+
+class Entry(NamedTuple):
+    """One model to time: its label in the tables and how it is built."""
+
+    label: str
+    variant: str
+    implementation: str = "auto"
+    cell_options: dict | None = None
+    jit_compile: str | bool = "auto"
+    mixed_precision: bool = False
+
+
+def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:
+    """Matmul FLOPs of a forward pass over the sequence, from the variant's family entry."""
+    from zoo.registry import get_variant
+
+    v = get_variant(variant)
+    per_step = v.family_entry.step_flops(units, input_dim, v.cell_options)
+    return batch * per_step * steps * (2 if v.bidirectional else 1)
+
+
+@contextlib.contextmanager
+def _policy(name: str):
+    import keras
+
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+def _model(entry: Entry, steps: int, input_dim: int, units: int):
+    import keras
+
+    from zoo.layers import Recurrent
+
+    with _policy("mixed_float16" if entry.mixed_precision else "float32"):  # as the runner's mixed_precision
+        inputs = keras.Input((steps, input_dim))
+        x = Recurrent(entry.variant, units, implementation=entry.implementation, cell_options=entry.cell_options)(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1, dtype="float32")(x))
+        model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=entry.jit_compile)
+    return model
+
+
+def _matmul_limit(batch: int, steps: int, input_dim: int, units: int) -> float:
+    """FLOP/s of one (batch*steps, input+units) @ (input+units, 4 units) matrix multiply: the
+    LSTM's matmul work of all steps at once, what this device reaches when nothing is sequential."""
+    import keras
+    from keras import ops
+
+    a = keras.random.normal((batch * steps, input_dim + units))
+    b = keras.random.normal((input_dim + units, 4 * units))
+
+    def run():
+        float(ops.convert_to_numpy(ops.sum(ops.matmul(a, b))))
+
+    run()
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 2 * batch * steps * (input_dim + units) * 4 * units / statistics.median(times)
+
+
+def paired_ratio(times, reference_times) -> tuple[float, float, float]:
+    """Median, lowest and highest over rounds of `times[k] / reference_times[k]` (same round k)."""
+    ratios = [t / r for t, r in zip(times, reference_times, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C901
+    """Time every (label, variant, implementation) at one shape; returns result rows."""
+    import keras
+
+    batch, steps, input_dim, units = shape
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batch, steps, input_dim)).astype("float32")
+    y = rng.normal(size=(batch, 1)).astype("float32")
+    models, build_seconds = {}, {}
+    for entry in entries:
+        label = entry.label
+        keras.utils.set_random_seed(0)
+        start = time.perf_counter()
+        model = _model(entry, steps, input_dim, units)
+        for _ in range(warmup):
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+        build_seconds[label] = time.perf_counter() - start
+        models[label] = model
+        log(f"  warmed up {label:<18} in {build_seconds[label]:.1f}s", flush=True)
+    # Building later models can invalidate earlier models' traced steps (global seed state), so
+    # every model steps once more before the timed rounds start.
+    for model in models.values():
+        model.train_on_batch(x, y)
+        model.predict_on_batch(x)
+    train_times = {label: [] for label in models}
+    infer_times = {label: [] for label in models}
+    order = list(models)
+    shuffler = np.random.default_rng(0)
+    for _ in range(rounds):  # interleaved: each round times every variant once, in a new order
+        shuffler.shuffle(order)
+        for label in order:
+            model = models[label]
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            train_times[label].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            np.asarray(model.predict_on_batch(x))
+            infer_times[label].append(time.perf_counter() - start)
+    limit = _matmul_limit(batch, steps, input_dim, units)
+    rows, flops_of = [], {}
+    for label, variant, *_ in entries:
+        train = statistics.median(train_times[label])
+        infer = statistics.median(infer_times[label])
+        flops = flops_of[label] = _recurrent_flops(variant, steps, batch, input_dim, units)
+        rows.append({
+            "variant": label, "batch": batch, "steps": steps, "input_dim": input_dim, "units": units,
+            "parameters": int(models[label].count_params()),
+            "train_ms": 1000 * train, "infer_ms": 1000 * infer,
+            "train_gflops": 3 * flops / train / 1e9, "infer_gflops": flops / infer / 1e9,
+            "matmul_gflops": limit / 1e9, "train_efficiency": 3 * flops / train / limit,
+            "slowest_over_median": max(max(train_times[label]) / train, max(infer_times[label]) / infer),
+            "warmup_seconds": build_seconds[label],
+        })
+    for row in rows:
+        label = row["variant"]
+        row["runs_as"] = models[label].layers[1].runs_as
+        row["jit_compile"] = bool(models[label].jit_compile)
+        row["dtype_policy"] = models[label].layers[1].dtype_policy.name
+        for reference in OTHER_REFERENCES:  # the modern cells' targets are against these
+            row[f"train_vs_{reference}"] = (paired_ratio(train_times[label], train_times[reference])[0]
+                                           if reference in train_times else float("nan"))
+        if "lstm" not in train_times:  # no reference timed at this shape
+            row.update(dict.fromkeys(("train_vs_lstm", "train_vs_lstm_low", "train_vs_lstm_high", "infer_vs_lstm",
+                                      "work_vs_lstm"), float("nan")))
+            continue
+        # Each round's time over lstm's time in the same round, then the median over rounds:
+        # a slow spell of the machine hits both sides of a ratio, not one.
+        row["train_vs_lstm"], row["train_vs_lstm_low"], row["train_vs_lstm_high"] = paired_ratio(
+            train_times[label], train_times["lstm"])
+        row["infer_vs_lstm"] = paired_ratio(infer_times[label], infer_times["lstm"])[0]
+        # Matmul work (FLOPs) relative to lstm: a variant that does more work may take longer.
+        row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"]
+    del models
+    return rows
+
+
+def entries_for(variants, options: bool = True) -> list[Entry]:
+    """Every model to time: the variants, the twins that show what a choice is worth and, with
+    `options`, the training options (XLA, mixed precision) on a few of them."""
+    import keras
+
+    from zoo.layers import make_cell
+    from zoo.registry import get_variant
+
+    entries = []
+    for variant, reference, _ in MODERN_TARGETS:  # a modern cell is timed beside its reference
+        if variant in variants and reference not in variants:
+            variants = [*variants, reference]
+    for name in variants:
+        get_variant(name)
+        entries.append(Entry(name, name))
+        if name in OWN_CELL_TWINS:
+            entries.append(Entry(f"{name}[zoo cell]", name, "zoo"))
+        if name in OTHER_LOOP_TWINS:
+            other = "stepwise" if make_cell(name, 1).loop() == "sequential" else "sequential"
+            entries.append(Entry(f"{name}[{other}]", name, "zoo", {"scan": other}))
+        if options and name in OPTION_TWINS:
+            if keras.backend.backend() == "tensorflow":
+                from zoo.device import on_gpu
+
+                jit = not on_gpu()  # Keras' "auto": XLA on a GPU only
+                entries.append(Entry(f"{name}[{'xla' if jit else 'no xla'}]", name, jit_compile=jit))
+            entries.append(Entry(f"{name}[mixed_float16]", name, mixed_precision=True))
+    if "lstm" not in [e.variant for e in entries if e.label == e.variant]:
+        entries.insert(0, Entry("lstm", "lstm"))  # the reference of every ratio
+    return entries
+
+
+def rounds_at(first_shape: bool, rounds: int) -> int:
+    """Timed rounds at a shape: all of them at the first shape, a third (at least 3) elsewhere."""
+    return rounds if first_shape else min(rounds, max(3, rounds // 3))

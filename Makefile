@@ -14,7 +14,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list clean
+.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|memory|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
@@ -96,6 +96,9 @@ spaces: $(STAMP) ## list the search spaces
 settings: $(STAMP) ## list every model and training setting with its default and valid values
 	$(PY) -m experiments settings
 
+docs: $(STAMP) ## build the documentation (docs/ and the docstrings) into site/; warnings are errors
+	$(VENV)/bin/mkdocs build --strict
+
 clean: ## remove caches and build files (never results, data or reports)
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name '*.egg-info' \) -print -exec rm -rf {} +
-	rm -rf build dist
+	rm -rf build dist site

@@ -157,7 +157,9 @@ def _add_training_options(p) -> None:
     p.add_argument("--worker-id", help=argparse.SUPPRESS)
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    from zoo.checks import non_negative_float_arg, non_negative_int_arg, positive_int_arg
+
     parser = argparse.ArgumentParser(prog="python -m experiments",
                                      description="Train the zoo's variants on sequence tasks and compare them.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,10 +209,10 @@ def main(argv=None) -> int:
     p.add_argument("--artifacts", help="artifact store: a folder or s3://bucket (default $RNNZOO_ARTIFACTS, else "
                    "results/artifacts)")
     p.add_argument("--prompt", default="", help="first characters (or words) of each sample")
-    p.add_argument("--count", type=int, default=4)
-    p.add_argument("--length", type=int, default=48, help="tokens to generate at most")
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy; higher = more varied")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--count", type=positive_int_arg, default=4, help="samples to write")
+    p.add_argument("--length", type=positive_int_arg, default=48, help="tokens to generate at most")
+    p.add_argument("--temperature", type=non_negative_float_arg, default=0.8, help="0 = greedy; higher = more varied")
+    p.add_argument("--seed", type=non_negative_int_arg, default=0)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("report", help="write reports/<grid>/ from the results store (never trains)")
@@ -224,7 +226,15 @@ def main(argv=None) -> int:
     p.add_argument("--workers", help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
     p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report)
+    return parser
 
+
+def main(argv=None) -> int:
+    try:  # importing zoo checks $KERAS_BACKEND first
+        parser = _parser()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if getattr(args, "artifacts", None):
         os.environ["RNNZOO_ARTIFACTS"] = args.artifacts  # workers inherit it

@@ -25,13 +25,7 @@ from typing import Any
 import zoo
 from experiments.declarations import is_file, load_toml
 from experiments.grids import GRIDS
-from experiments.settings import (
-    SECTIONS,
-    apply_settings,
-    check_seeds,
-    defaults,
-    get_setting,
-)
+from experiments.settings import SECTIONS, apply_settings, check_seeds, defaults, get_setting
 from experiments.tasks import Task, get_task
 from experiments.topologies import get_topology
 from zoo.checks import unknown_name

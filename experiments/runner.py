@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
+import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -26,14 +25,10 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.artifacts import artifact_store, artifacts_location
-from experiments.locations import (
-    check_writable,
-    default_results_dir,
-    default_storage_url,
-    mask_url,
-)
+from experiments.locations import check_writable, default_results_dir, default_storage_url, mask_url
 from experiments.planner import RunSpec, expand, file_name
 from experiments.store import HEARTBEAT_SECONDS, Store
+from experiments.supervision import Stop, die_with_parent, environment, exit_description, watch_parent
 from experiments.tasks import get_task
 from zoo.device import setup as setup_device
 from zoo.device import visible_gpus
@@ -46,27 +41,6 @@ def _fmt_seconds(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-
-
-def environment(device: str) -> dict:
-    import keras
-
-    env = {"backend": keras.backend.backend(), "keras": keras.__version__, "device": device,
-           "python": platform.python_version(), "host": platform.node(),
-           "threads": int(os.environ.get("RNNZOO_THREADS", "0")) or None,
-           "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
-    for module in ("tensorflow", "jax"):
-        try:
-            env[module] = __import__(module).__version__
-        except ImportError:
-            pass
-    try:
-        env["git_commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        env["git_commit"] = None
-    return env
 
 
 def run_dir_for(results_dir: Path, run: RunSpec) -> Path:
@@ -163,59 +137,6 @@ def worker_loop(store: Store, runs: list[RunSpec], results_dir: Path, env: dict,
         print(f"{prefix}{progress.line()}", flush=True)
 
 
-class Stop:
-    """What Ctrl-C and SIGTERM do: ask the current run to stop after its current training step
-    (a signal raised inside the backend's code would corrupt the run); the run is then recorded
-    as interrupted. A second Ctrl-C stops at once. Workers get the request forwarded."""
-
-    def __init__(self):
-        self.reason: str | None = None
-        self.children: list[subprocess.Popen] = []
-
-    def __call__(self) -> str | None:
-        return self.reason
-
-    def handle(self, signum, frame):
-        if self.reason is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt("stopped at once (Ctrl-C twice)")
-        self.reason = "interrupted by the user (Ctrl-C)" if signum == signal.SIGINT else \
-            f"stopped by {signal.Signals(signum).name}"
-        for child in self.children:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signal.SIGINT)
-        print(f"\n{self.reason}: stopping after the current training step (Ctrl-C again to stop at once)",
-              file=sys.stderr, flush=True)
-
-    def install(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self.handle)
-
-
-def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the worker gets SIGTERM when the main process dies, even by SIGKILL."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # elsewhere the watchdog thread of the worker notices
-
-
-def _watch_parent(parent: int):
-    """A worker whose main process is gone stops (SIGTERM to itself), where PDEATHSIG is not available."""
-    def watch():
-        while True:
-            time.sleep(2)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _exit_description(code: int) -> str:
-    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
-
-
 @dataclass
 class Queue:
     """What a command trains: its runs, the study each is filed in (and its Optuna parameters),
@@ -247,7 +168,7 @@ class Session:
         self.stop = Stop()
         self.stop.install()
         if worker_id is not None:
-            _watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
+            watch_parent(int(os.environ.get("RNNZOO_PARENT_PID", os.getppid())))
         self.device = setup_device(mixed_precision, threads=int(os.environ.get("RNNZOO_THREADS", "0")))
         self.env = environment(self.device)
 
@@ -281,7 +202,7 @@ class Session:
                     code = child.wait()
                     if code != 0:
                         status = 1
-                        print(f"[{child_name}] worker {_exit_description(code)}", file=sys.stderr, flush=True)
+                        print(f"[{child_name}] worker {exit_description(code)}", file=sys.stderr, flush=True)
                 children = {}
                 if not self.is_main:
                     break
@@ -305,8 +226,10 @@ class Session:
             print(progress.line(), flush=True)
         if failed:
             status = 1
-            print(f"{failed} run(s) failed; their errors are in the report and in each run's run.log. "
-                  "Run the same command again to retry them.", file=sys.stderr)
+            retry = " ".join(shlex.quote(a) for a in _without_phase(queue.worker_args))
+            print(f"{failed} run(s) failed; the store records each with its error (also in the report and in each "
+                  f"run's run.log). Retry them (runs that are done are not trained again):\n"
+                  f"  python -m experiments {retry}", file=sys.stderr)
         return status
 
     def _wait_for_others(self, queue: Queue, progress: Progress) -> list:
@@ -315,8 +238,14 @@ class Session:
         keys = {r.key for r in queue.runs}
         announced = False
         while True:
-            released = self.store.sync(queue.runs, queue.study_of, queue.params_of)["released"]
-            if released or self.store.progress(keys)["running"] == 0:
+            # Only the runs of dead workers are enqueued again here: a run that failed in this
+            # command stays failed in the store, with its reason, until the next command retries it.
+            released = self.store.sync(queue.runs, queue.study_of, queue.params_of, enqueue=False)["released"]
+            if released:
+                again = {RunSpec.from_json(spec).key for spec in released if spec}
+                self.store.sync([r for r in queue.runs if r.key in again], queue.study_of, queue.params_of)
+                return released
+            if self.store.progress(keys)["running"] == 0:
                 return released
             if not announced:
                 print(f"waiting for {self.store.progress(keys)['running']} run(s) running elsewhere; a run "
@@ -342,10 +271,23 @@ class Session:
             # A session of its own: a terminal's Ctrl-C reaches the main process only, which
             # forwards one SIGINT, so no worker is cut short twice while it writes its record.
             children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True,
-                                                     preexec_fn=_die_with_parent)
+                                                     preexec_fn=die_with_parent)
             self.stop.children.append(children[f"w{i + 1}"])
         print(f"started {workers} workers", flush=True)
         return children
+
+
+def _without_phase(args: list[str]) -> list[str]:
+    """A worker's arguments as a user types them: without the internal `--phase X`."""
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--phase":
+            skip = True
+        else:
+            out.append(arg)
+    return out
 
 
 def _taken_over(specs):

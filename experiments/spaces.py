@@ -55,13 +55,7 @@ from experiments.planner import (
     task_entries,
 )
 from experiments.settings import check_seeds, get_setting
-from experiments.store_search import (
-    PRUNERS,
-    SAMPLERS,
-    choice_distribution,
-    float_distribution,
-    int_distribution,
-)
+from experiments.store_search import PRUNERS, SAMPLERS, choice_distribution, float_distribution, int_distribution
 from zoo.checks import unknown_name
 
 __all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS", "SPACE_KEYS"]

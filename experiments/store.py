@@ -42,13 +42,14 @@ from optuna.trial import TrialState
 
 from experiments.locations import mask_url
 from experiments.store_search import SearchProposals, _distributions
+from experiments.supervision import seconds_from_environment
 
 __all__ = ["Store", "StoreError", "ClaimedRun"]
 
 # A worker records a heartbeat this often; a run whose heartbeat is older than the grace is taken
 # over by another machine. `RNNZOO_HOST` names this machine (default: its host name).
-HEARTBEAT_SECONDS = float(os.environ.get("RNNZOO_HEARTBEAT_SECONDS", 20))
-GRACE_SECONDS = float(os.environ.get("RNNZOO_HEARTBEAT_GRACE", 120))
+HEARTBEAT_SECONDS = seconds_from_environment("RNNZOO_HEARTBEAT_SECONDS", 20)
+GRACE_SECONDS = seconds_from_environment("RNNZOO_HEARTBEAT_GRACE", 120)
 HOST = os.environ.get("RNNZOO_HOST") or socket.gethostname()
 DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 STATUS_STATE = {"finished": TrialState.COMPLETE, "diverged": TrialState.PRUNED, "pruned": TrialState.PRUNED,
@@ -252,14 +253,15 @@ class Store(SearchProposals):
         return self._set_attrs(trial_id, {"status": "interrupted", "error": reason}) and self._transition(
             trial_id, TrialState.RUNNING, TrialState.FAIL)
 
-    def sync(self, runs, study_of=None, params_of=None) -> dict[str, int]:
+    def sync(self, runs, study_of=None, params_of=None, enqueue: bool = True) -> dict[str, int]:
         """Enqueue every run that is neither done, running nor queued, in its study
         (`study_of(run)`, by default "<grid>/<label>"), with Optuna parameters if `params_of(run)`
         gives (values, distributions) (e.g. the settings a search sampled, so that Optuna's
         importance views work on them). A run whose key is done in any study of its grid is done.
+        With `enqueue=False` nothing is enqueued (a failed run stays failed until the next command).
         Returns counts, and in "released" the specs of dead workers' runs marked interrupted."""
         study_of = study_of or (lambda run: f"{run.grid}/{run.label}")
-        counts: dict[str, Any] = {"done": 0, "running": 0, "queued": 0, "enqueued": 0}
+        counts: dict[str, Any] = {"done": 0, "running": 0, "queued": 0, "enqueued": 0, "failed": 0}
         grids = {run.grid for run in runs}
         with self.lock():
             ids = {name: sid for name, sid in self._studies.items() if name.split("/", 1)[0] in grids}
@@ -275,6 +277,8 @@ class Store(SearchProposals):
                     counts["running"] += 1
                 elif TrialState.WAITING in states:
                     counts["queued"] += 1
+                elif not enqueue:
+                    counts["failed"] += 1
                 else:
                     values, distributions = params_of(run) if params_of else ({}, {})
                     template = optuna.trial.create_trial(

@@ -224,9 +224,18 @@ def load_language_model(run_dir) -> tuple[Any, Vocabulary, str]:
         if not path.exists():
             raise ValueError(f"{path} does not exist; --run-dir must be a run folder of a language-model task "
                              "(results/<grid>/<task>/<variant>/seed<k>-<key>/)")
-    meta = json.loads(vocab_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(vocab_path.read_text(encoding="utf-8"))
+        vocabulary, join = Vocabulary.from_list(meta["tokens"]), meta["join"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{vocab_path} is not a vocabulary the runner wrote ({type(error).__name__}: {error}); "
+                         "train the run again or restore the file") from None
     if meta.get("topology") != "language_model":
         raise ValueError(f"{run_dir} holds a {meta.get('topology')} model of task {meta.get('task')}; "
                          "only language models generate text")
-    vocabulary = Vocabulary.from_list(meta["tokens"])
-    return keras.saving.load_model(model_path), vocabulary, meta["join"]
+    try:
+        model = keras.saving.load_model(model_path)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a damaged file
+        raise ValueError(f"{model_path} exists but is not a model Keras can load ({type(error).__name__}: "
+                         f"{str(error)[:200]}); the file is damaged: train the run again or restore it") from None
+    return model, vocabulary, join

@@ -111,7 +111,8 @@ def _tensorboard(spec: RunSpec, run_dir: Path) -> list:
 def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, prune=None) -> dict[str, Any]:
     """Train the run `spec` and return its record (metrics, timings, history, status).
 
-    `status` is "finished" or "diverged" (a NaN loss); exceptions propagate to the caller,
+    `status` is "finished" or "diverged" (a NaN loss, or a score orders of magnitude worse than
+    the task's trivial baseline: `far_above_baseline`); exceptions propagate to the caller,
     which records them as "failed". With a `run_dir`, the best model (`model.keras`), the
     history CSV and the topology's artifacts are written there. `stop()`, checked after every
     training step, ends the run with `Interrupted` once it returns a reason. `prune(epoch,
@@ -122,9 +123,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     """
     import keras
 
-    task = get_task(spec.task)
+    task, train_settings = get_task(spec.task), spec.train
     topology = get_topology(task.topology)
-    train_settings = spec.train
     keras.utils.set_random_seed(spec.seed)
     start = time.perf_counter()
     data: Dataset = task.make(spec.params, spec.seed)
@@ -139,7 +139,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     build_seconds = time.perf_counter() - start
 
     probe = _gradient_probe(model, data, topology)
-    gradient_norms = {"initial": probe()} if probe else None
+    initial_norms = probe() if probe else None
     timer = _epoch_timer()
     stop = stop or (lambda: None)
     if stop():
@@ -179,9 +179,11 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     }
     if probe and not diverged:
         # ||dL/dx_t|| per step t on a fixed test batch, before and after training (zoo.gradients).
-        record["gradient_norms"] = {**gradient_norms, "trained": probe()}
+        record["gradient_norms"] = {"initial": initial_norms, "trained": probe()}
     if not diverged:
         record.update(_evaluate_and_save(model, data, task, topology, train_settings["batch_size"], run_dir))
+        if far_above_baseline(task, record["val"], record["baseline"]):
+            record.update(status="diverged", error=far_above_baseline(task, record["val"], record["baseline"]))
     if run_dir is not None:
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")
@@ -218,6 +220,24 @@ def _evaluate_and_save(model, data: Dataset, task: Task, topology, batch_size: i
     if task.samples is not None:
         scores["samples"] = task.samples(model, data)
     return scores
+
+
+# A lower-is-better score this many times the trivial baseline's means the training diverged
+# (e.g. a learning rate of 1e6), even when no loss became NaN.
+DIVERGED_FACTOR = 100.0
+
+
+def far_above_baseline(task: Task, scores: dict, baseline: dict) -> str | None:
+    """Why a run counts as diverged although its loss stayed finite: its validation score is over
+    `DIVERGED_FACTOR` times the trivial baseline's (a metric where lower is better and the
+    baseline is above 0); None otherwise."""
+    value, reference = scores.get(task.metric), (baseline or {}).get(task.metric)
+    if task.higher_is_better or value is None or reference is None or not reference > 0:
+        return None
+    if not math.isfinite(value) or value > DIVERGED_FACTOR * reference:
+        return (f"validation {task.metric} {value:.4g} is over {DIVERGED_FACTOR:g}x the trivial baseline's "
+                f"{reference:.4g} ({task.baseline_name}): the training diverged")
+    return None
 
 
 PROBE_BATCH = 64

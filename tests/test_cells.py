@@ -3,11 +3,20 @@
 import keras
 import numpy as np
 import pytest
+from conftest import outputs_and_gradients, randomize_weights, weights_by_name
+from reference import (
+    elman_step,
+    gru_step,
+    indrnn_step,
+    lru_step,
+    lstm_step,
+    mingru_step,
+    minlstm_step,
+    mut_step,
+    run_sequence,
+)
 
 import zoo
-from conftest import outputs_and_gradients, randomize_weights, weights_by_name
-from reference import (elman_step, gru_step, indrnn_step, lru_step, lstm_step, mingru_step, minlstm_step,
-                       mut_step, run_sequence)
 
 pytestmark = pytest.mark.backend
 

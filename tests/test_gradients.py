@@ -8,7 +8,6 @@ import pytest
 from zoo.gradients import adding_problem, flow, input_gradients, step_norms
 from zoo.models import many_to_one
 
-
 # Float64 where the backend computes in it by default (central differences exact to about 1e-9);
 # JAX computes in float32 unless x64 is switched on globally: a wider step, a looser tolerance.
 PRECISE = keras.backend.backend() != "jax"

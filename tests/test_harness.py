@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
+from conftest import randomize_weights
 
 import zoo
-from conftest import randomize_weights
 
 pytestmark = pytest.mark.backend
 

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from stores import fill_store, finished_record
 
 import zoo
+from experiments.literature import CLAIMS, PUBLISHED, SOURCES, Claim, Published, TaskRuns, compare, judge_claim
 from experiments.planner import expand
-from experiments.literature import (CLAIMS, PUBLISHED, SOURCES, Claim, Published, TaskRuns, compare, judge_claim)
 from experiments.report import write_report
-from stores import fill_store, finished_record
 from experiments.tasks import METRIC_RANGES, get_task
 
 

@@ -4,10 +4,10 @@ seeds solved against T) and the gradient flow section."""
 import math
 
 import pytest
+from stores import fill_store, finished_record
 
 from experiments.planner import expand
 from experiments.report import write_report
-from stores import fill_store, finished_record
 
 GRID = """
 description = "adding at two lengths"

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from experiments import data as data_module
-from experiments.tasks import get_task
-from experiments.tasks import mnist
+from experiments.tasks import get_task, mnist
 
 pytestmark = pytest.mark.registry
 

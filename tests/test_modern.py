@@ -7,11 +7,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import outputs_and_gradients, randomize_weights
+from reference import mut_step, run_sequence
+from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
 
 import zoo
-from conftest import outputs_and_gradients, randomize_weights
-from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
-from reference import mut_step, run_sequence
 
 pytestmark = pytest.mark.backend
 

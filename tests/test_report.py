@@ -14,6 +14,7 @@ from experiments.store import Store
 # Known test scores (mse on adding, lower is better) for the smoke grid's two variants.
 SCORES = {("adding", "lstm"): [0.10, 0.20, 0.30], ("adding", "cifg"): [0.02, 0.03, 0.04]}
 EPOCH_SECONDS = {"lstm": 2.0, "cifg": 3.0}
+BASELINE = 0.5  # the trivial baseline's mse in these records: every score above beats it
 
 
 def fake_record(task, variant, seed, score, baseline):
@@ -47,7 +48,7 @@ def write_store(path, skip=(), fail=()):
             store.finish(claim, {"status": "failed", "error": "ValueError: boom"})
             continue
         score = SCORES[key][spec["seed"]]
-        store.finish(claim, fake_record(*key, spec["seed"], score, 1 / 6), score)
+        store.finish(claim, fake_record(*key, spec["seed"], score, BASELINE), score)
     return store
 
 
@@ -68,7 +69,7 @@ def test_leaderboard_numbers_come_from_the_stored_runs(tmp_path):
     assert (table["ci95_low"] > 0).all()
     assert table.loc["cifg", "best"] == pytest.approx(0.02) and table.loc["cifg", "best_seed"] == 0
     assert table.loc["cifg", "time_vs_lstm"] == pytest.approx(1.5)
-    assert table.loc["lstm", "baseline"] == pytest.approx(1 / 6)
+    assert table.loc["lstm", "baseline"] == pytest.approx(BASELINE)
     # Welch's t statistic by hand, its p-value from the t distribution with Welch-Satterthwaite df.
     va, vb = cifg.var(ddof=1) / 3, lstm.var(ddof=1) / 3
     t = (cifg.mean() - lstm.mean()) / math.sqrt(va + vb)
@@ -221,3 +222,99 @@ def test_a_seq2seq_run_with_attention_shows_where_it_looked(tmp_path):
     assert write_report(str(grid), storage=f"sqlite:///{tmp_path / 'results' / 'store.db'}", out_dir=out) == 0
     assert "## Attention" in (out / "README.md").read_text()
     assert (out / "attention-seq2seq_addition-gru.png").stat().st_size > 5_000
+
+
+# --- one configuration per folder, replaced whole (a crash leaves the old report) -----------------
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_report_of_another_configuration_has_its_own_folder_and_leaves_the_default_alone(tmp_path, capsys):
+    """`report --set ... --only ...` without --out must not touch reports/<grid>/, and its folder
+    holds nothing of an earlier report; its header names the settings."""
+    write_store(tmp_path / "results" / "store.db")
+    results = tmp_path / "results"
+    assert write_report("smoke", results_dir=results, overrides=SEEDS) == 0
+    default = tmp_path / "reports" / "smoke--seeds-0_1_2"
+    before = _tree(default)
+    assert write_report("smoke", results_dir=results, overrides=SEEDS, only="task=adding,variant=lstm") == 0
+    assert _tree(default) == before  # byte for byte
+    other = tmp_path / "reports" / "smoke--seeds-0_1_2_only-task-adding_variant-lstm"
+    readme = (other / "README.md").read_text()
+    assert "- configuration: `--set seeds=0,1,2`, `--only task=adding,variant=lstm`" in readme
+    assert "| cifg" not in (other / "leaderboard-adding.md").read_text()
+    (other / "stale-from-an-earlier-report.csv").write_text("old")
+    assert write_report("smoke", results_dir=results, overrides=SEEDS, only="task=adding,variant=lstm") == 0
+    assert not (other / "stale-from-an-earlier-report.csv").exists()  # the report owns its folder
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [default.name, other.name]  # no leftovers
+
+
+def test_a_crash_while_writing_leaves_the_old_report(tmp_path, monkeypatch):
+    from experiments.report import sections
+
+    write_store(tmp_path / "store.db")
+    out = tmp_path / "report"
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out, overrides=SEEDS) == 0
+    before = _tree(out)
+
+    def crash(results, folder):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sections, "SECTIONS", [*sections.SECTIONS[:3], crash])
+    monkeypatch.setattr("experiments.report.SECTIONS", sections.SECTIONS)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out, overrides=SEEDS)
+    assert _tree(out) == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]  # no half-written folder left
+
+
+def test_a_folder_of_someone_elses_files_is_never_replaced(tmp_path):
+    write_store(tmp_path / "store.db")
+    mine = tmp_path / "my-notes"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    with pytest.raises(ValueError, match=r"holds files that no report wrote"):
+        write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=mine, overrides=SEEDS)
+    assert (mine / "thesis.tex").read_text() == "precious"
+
+
+def test_a_store_with_runs_only_under_other_settings_says_how_to_report_them(tmp_path, capsys):
+    write_store(tmp_path / "store.db")  # made with --set seeds=0,1,2
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=tmp_path / "r",
+                        overrides=["train.epochs=5"]) == 1
+    out = capsys.readouterr().out
+    assert "it holds 6 run(s) of this grid under other settings" in out
+    assert "python -m experiments report --grid smoke --set train.epochs=2" in out  # the smoke grid's own epochs
+
+
+# --- no recommendation worse than doing nothing -----------------------------------------------------
+
+def test_no_variant_that_loses_to_the_baseline_is_recommended(tmp_path, monkeypatch):
+    """A variant whose mean does not beat the trivial baseline is never 'best' nor 'as good'; a
+    task where none does says so; leaderboards mark such variants."""
+    monkeypatch.setitem(SCORES, ("adding", "lstm"), [4.1e9, 4.2e9, 4.3e9])  # far worse than the baseline
+    write_store(tmp_path / "store.db")
+    out = tmp_path / "report"
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'store.db'}", out_dir=out, overrides=SEEDS) == 0
+    advice = pd.read_csv(out / "which_cell.csv").set_index("task")
+    assert advice.loc["adding", "best"] == "cifg" and advice.loc["adding", "as_good"] == "cifg"
+    assert "| lstm ✗ |" in (out / "leaderboard-adding.md").read_text()
+
+    monkeypatch.setitem(SCORES, ("adding", "cifg"), [0.6, 0.7, 0.8])  # both worse than the baseline now
+    write_store(tmp_path / "worse.db")
+    assert write_report("smoke", storage=f"sqlite:///{tmp_path / 'worse.db'}", out_dir=out, overrides=SEEDS) == 0
+    readme = (out / "README.md").read_text()
+    assert "| adding | no variant beat the baseline (0.5 mse; the closest, cifg, 0.7) |" in readme
+    assert pd.isna(pd.read_csv(out / "which_cell.csv").set_index("task").loc["adding", "best"])
+
+
+def test_a_score_orders_of_magnitude_above_the_baseline_is_diverged():
+    from experiments.tasks import get_task
+    from experiments.train import far_above_baseline
+
+    adding, copy = get_task("adding"), get_task("copy_memory")
+    assert "over 100x the trivial baseline's 0.1667" in far_above_baseline(adding, {"mse": 4.3e9}, {"mse": 1 / 6})
+    assert far_above_baseline(adding, {"mse": float("inf")}, {"mse": 1 / 6})
+    assert far_above_baseline(adding, {"mse": 0.9}, {"mse": 1 / 6}) is None  # worse, but not diverged
+    assert far_above_baseline(copy, {"recall_accuracy": 0.0}, {"recall_accuracy": 0.125}) is None  # bounded metric

@@ -1,6 +1,7 @@
 """The runner on the `smoke` grid: resumable, safe with two workers, survives kills and failures."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -121,7 +122,7 @@ def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, stora
     assert len(killed) == 1 and killed[0].user_attrs["status"] == "interrupted"
 
 
-def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monkeypatch):
+def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monkeypatch, capsys):
     import experiments.train as train
 
     real = train.train_run
@@ -140,6 +141,10 @@ def test_failed_run_is_recorded_and_the_grid_goes_on_then_redone(tmp_path, monke
     assert states["cifg"].state == TrialState.FAIL and states["cifg"].user_attrs["status"] == "failed"
     assert "boom in cifg" in states["cifg"].user_attrs["error"]
     assert "RuntimeError: boom in cifg" in (Path(states["cifg"].user_attrs["run_dir"]) / "run.log").read_text()
+    # The store says what happened and holds nothing queued once the command has exited.
+    assert [t.state.name for ts in trials.values() for t in ts].count("WAITING") == 0
+    err = capsys.readouterr().err
+    assert "1 run(s) failed" in err and "python -m experiments run --grid smoke --set train.epochs=1 --only task=adding" in err
 
     monkeypatch.setattr(train, "train_run", real)
     assert runner.run("smoke", ["train.epochs=1"], "task=adding", results_dir=tmp_path) == 0
@@ -299,3 +304,14 @@ def test_jit_compile_setting_reaches_the_model_and_the_record():
     record = train_run(run)
     assert record["status"] == "finished" and record["jit_compile"] is True
     assert record["runs_as"] == {"recurrent": "ZooRNN(GatedCell, stepwise)"}
+
+
+def test_a_run_far_worse_than_the_baseline_is_recorded_as_diverged(tmp_path):
+    """learning_rate=1e6 with Adam and clipping: the loss may stay finite, but a score orders of
+    magnitude above the trivial baseline's is a diverged run, never a finished one."""
+    assert runner.run("smoke", ["train.epochs=1", "train.learning_rate=1e6"], "task=adding,variant=lstm",
+                      results_dir=tmp_path) == 0
+    (trial,) = [t for ts in trials_by_key(tmp_path).values() for t in ts]
+    assert trial.user_attrs["status"] == "diverged" and trial.state == TrialState.PRUNED
+    assert all(math.isfinite(v) for v in trial.user_attrs["history"]["loss"])  # no NaN: the baseline told
+    assert "is over 100x the trivial baseline's" in trial.user_attrs["error"]

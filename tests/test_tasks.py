@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import zoo
+from experiments.planner import RunSpec
 from experiments.tasks import get_task, list_tasks
 from experiments.tasks.synthetic import SYMBOLS, decode
-from experiments.planner import RunSpec
 from experiments.train import train_run
 
 SYNTHETIC = ["adding", "copy_memory", "seq2seq_addition"]

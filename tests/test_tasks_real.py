@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.planner import expand
+from experiments.planner import RunSpec, expand
 from experiments.tasks import get_task
 from experiments.tasks.pos import brown_split, load_brown, universal_tag
 from experiments.tasks.ptb import load_ptb
-from experiments.vocabulary import BOS, EOS, UNK, Vocabulary
-from experiments.planner import RunSpec
 from experiments.train import train_run
+from experiments.vocabulary import BOS, EOS, UNK, Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,10 @@
 
 import sys as _sys
 
+from zoo.checks import check_backend as _check_backend
+
+_check_backend()  # an unknown backend, or one not installed, is named before Keras starts
+
 
 def _a_command_line_is_starting() -> bool:
     """The project's command lines (`python -m zoo`, `python -m experiments`, ...) start quietly;

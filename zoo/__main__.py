@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from zoo.bench.timing import REFERENCE_SHAPE as _SHAPE
+from zoo.checks import non_negative_float_arg, non_negative_int_arg, positive_float_arg, positive_int_arg
 
 
 def _parameter_count(name: str) -> int:
@@ -88,6 +89,12 @@ def cmd_gradients(args) -> int:
     from zoo.registry import get_variant
 
     names = [get_variant(name).name for name in args.variants]  # unknown names fail before any work
+    if args.T < 2:
+        raise ValueError(f"--T must be at least 2 (the adding problem marks two steps), got {args.T}.")
+    if args.out:
+        folder = Path(args.out).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"cannot write the plot to --out {args.out}: {folder} is not a folder you can write to.")
     T = args.T
     print(f"||dL/dx_t|| on the adding problem, T={T}, {args.units} units; {args.steps} Adam updates "
           f"(lr {args.learning_rate}, clipnorm {args.clipnorm or 'none'}); distance = steps from input to loss")
@@ -109,8 +116,7 @@ def cmd_gradients(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m zoo", description="The recurrent variants of RNN Zoo.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list variants with parameter counts")
@@ -122,12 +128,13 @@ def main(argv=None) -> int:
     p = sub.add_parser("gradients", help="how far back the loss gradient reaches: ||dL/dx_t|| against the "
                        "distance from the loss, at initialisation and after training on the adding problem")
     p.add_argument("variants", nargs="+", metavar="VARIANT")
-    p.add_argument("--T", type=int, default=200, help="sequence length (default 200)")
-    p.add_argument("--units", type=int, default=64)
-    p.add_argument("--steps", type=int, default=200, help="training updates before the second measure (0: none)")
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--clipnorm", type=float, default=1.0, help="gradient clipping in training (0: none)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--T", type=positive_int_arg, default=200, help="sequence length (default 200)")
+    p.add_argument("--units", type=positive_int_arg, default=64)
+    p.add_argument("--steps", type=non_negative_int_arg, default=200,
+                   help="training updates before the second measure (0: none)")
+    p.add_argument("--learning-rate", type=positive_float_arg, default=1e-3)
+    p.add_argument("--clipnorm", type=non_negative_float_arg, default=1.0, help="gradient clipping in training (0: none)")
+    p.add_argument("--seed", type=non_negative_int_arg, default=0)
     p.add_argument("--out", help="write the plot here (PNG; needs matplotlib)")
     p.set_defaults(func=cmd_gradients)
 
@@ -135,6 +142,12 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("--bench-dir", default=None, help="where `make bench` wrote its CSV (default reports/bench)")
     p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -7,15 +7,38 @@ ValueError that names the argument, the bad value and what is valid.
 
 from __future__ import annotations
 
+import argparse
 import difflib
+import importlib.util
 import math
 import numbers
+import os
 from typing import Iterable
 
 import numpy as np
 
-__all__ = ["unknown_name", "positive_int", "non_negative_int", "dropout_rate", "check_input_rank", "one_of",
+__all__ = ["flag", "optional_name", "positive_int_arg", "non_negative_int_arg", "positive_float_arg", "non_negative_float_arg",
+           "check_backend", "BACKENDS", "unknown_name", "positive_int", "non_negative_int", "dropout_rate", "check_input_rank", "one_of",
            "token_ids", "token_id", "check_temperature"]
+
+
+# Keras' backends: the package each needs, and how to install it.
+BACKENDS = {"tensorflow": ("tensorflow", 'pip install "tensorflow>=2.18,<3"'), "jax": ("jax", 'pip install "jax[cpu]"'),
+            "torch": ("torch", "pip install torch"), "numpy": (None, ""), "openvino": ("openvino", "pip install openvino")}
+
+
+def check_backend() -> str | None:
+    """`$KERAS_BACKEND` checked before Keras starts: a ValueError naming a backend Keras does not
+    have (with the valid ones), or one whose package is not installed (with how to install it)."""
+    name = os.environ.get("KERAS_BACKEND")
+    if name is None:
+        return None  # Keras' own default (or ~/.keras/keras.json)
+    if name not in BACKENDS:
+        raise ValueError(f"KERAS_BACKEND={name!r} is not a Keras backend; valid backends: {', '.join(sorted(BACKENDS))}.")
+    package, install = BACKENDS[name]
+    if package is not None and importlib.util.find_spec(package) is None:
+        raise ValueError(f"KERAS_BACKEND={name} needs the {package} package, which is not installed here: {install}")
+    return name
 
 
 def unknown_name(kind: str, name, valid: Iterable[str], *, plural: str | None = None, error=ValueError,
@@ -43,6 +66,20 @@ def non_negative_int(name, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"`{name}` must be a non-negative integer, got {name}={value!r}.")
     return int(value)
+
+
+def flag(name, value) -> bool:
+    """`value` as a bool if it is True or False (NumPy's bools included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False, got {name}={value!r}.")
+    return bool(value)
+
+
+def optional_name(value) -> str | None:
+    """A model's or layer's `name`: a string, or None for the default."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"`name` must be a string, got name={value!r}.")
+    return value
 
 
 def dropout_rate(name, value) -> float:
@@ -110,3 +147,31 @@ def check_temperature(temperature) -> float:
             math.isfinite(temperature) and temperature >= 0):
         raise ValueError(f"`temperature` must be a finite number >= 0 (0 = greedy), got temperature={temperature!r}.")
     return float(temperature)
+
+
+# argparse types: a bad value is named with its option ("argument --count: must be ...").
+
+def _number_arg(text: str, kind, low: float, open_low: bool, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or (value <= low if open_low else value < low):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    return value
+
+
+def positive_int_arg(text: str) -> int:
+    return _number_arg(text, int, 0, True, "a positive integer")
+
+
+def non_negative_int_arg(text: str) -> int:
+    return _number_arg(text, int, 0, False, "a non-negative integer")
+
+
+def positive_float_arg(text: str) -> float:
+    return _number_arg(text, float, 0.0, True, "a finite number > 0")
+
+
+def non_negative_float_arg(text: str) -> float:
+    return _number_arg(text, float, 0.0, False, "a finite number >= 0")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo.checks import check_temperature, positive_int, token_id, token_ids
+from zoo.checks import check_temperature, non_negative_int, positive_int, token_id, token_ids
 
 __all__ = ["generate", "greedy_decode", "beam_decode", "unroll"]
 
@@ -39,8 +39,12 @@ def generate(model, prompt, length, *, temperature=1.0, seed=None, end_id=None, 
     a row is padded with 0. `banned_ids` are never sampled (padding by default; pass the
     unknown-token id too, as the experiments do). Returns the whole sequences, prompt included.
     """
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 2 or len(model.output_shape) != 3:
+        raise ValueError(f"model {model.name!r} is not a language model (token ids in, logits at every step out); "
+                         "generate samples from a zoo.language_model model")
     length = positive_int("length", length)
     temperature = check_temperature(temperature)
+    seed = None if seed is None else non_negative_int("seed", seed)
     vocab_size = int(model.output_shape[-1])
     prompt = token_ids("prompt", prompt, vocab_size)
     end_id = None if end_id is None else token_id("end_id", end_id, vocab_size)
@@ -143,6 +147,9 @@ def unroll(model: keras.Model, vector) -> np.ndarray:
         raise ValueError(f"model {model.name!r} does not take its previous outputs; unroll is for "
                          "one_to_many(..., feed='first_step_then_outputs'); call the model on the vector instead")
     vector = np.atleast_2d(np.asarray(vector, dtype="float32"))
+    input_dim = model.inputs[0].shape[-1]
+    if vector.ndim != 2 or vector.shape[1] != input_dim:
+        raise ValueError(f"`vector` must have shape (batch, {input_dim}) or ({input_dim},), got shape {vector.shape}.")
     steps, output_dim = model.inputs[1].shape[1], model.inputs[1].shape[2]
     previous = np.zeros((len(vector), steps, output_dim), dtype="float32")
     for t in range(steps):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.checks import dropout_rate, positive_int
+from zoo.checks import dropout_rate, flag, positive_int
 from zoo.registry import Variant, get_variant
 
 __all__ = ["Recurrent", "recurrent_layer", "make_cell", "MERGE_MODES"]
@@ -119,13 +119,13 @@ class Recurrent(keras.layers.Layer):
             raise ValueError(
                 f"`implementation` must be one of {', '.join(IMPLEMENTATIONS)}, got implementation={implementation!r}."
             )
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
+        self.return_sequences = flag("return_sequences", return_sequences)
+        self.return_state = flag("return_state", return_state)
+        self.go_backwards = flag("go_backwards", go_backwards)
+        self.stateful = flag("stateful", stateful)
         self.merge_mode = merge_mode
         self.implementation = implementation
-        self.unroll = bool(unroll)
+        self.unroll = flag("unroll", unroll)
         self.cell_options = dict(cell_options or {})
         self._options = _cell_options(self.variant, self.cell_options)
         self.uses_builtin = _uses_builtin(self.variant, self._options, implementation)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.checks import dropout_rate, one_of, positive_int
+from zoo.checks import dropout_rate, one_of, optional_name, positive_int
 from zoo.layers import Recurrent
 from zoo.registry import get_variant
 
@@ -52,7 +52,7 @@ def _sequence_head(variant, num_outputs, return_sequences, kind, *, input_dim, v
     x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, return_sequences=return_sequences,
                   name="recurrent", **layer_kwargs)(x)
     outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
-    return keras.Model(inputs, outputs, name=name or f"{get_variant(variant).name}_{kind}")
+    return keras.Model(inputs, outputs, name=optional_name(name) or f"{get_variant(variant).name}_{kind}")
 
 
 def many_to_one(variant, num_outputs, *, input_dim=None, vocab_size=None, embedding_dim=64, units=128, num_layers=1,
@@ -110,7 +110,7 @@ def language_model(
     if dropout:
         x = keras.layers.Dropout(dropout, name="output_dropout")(x)
     logits = keras.layers.Dense(vocab_size, name="logits")(x)
-    return keras.Model(inputs, logits, name=name or f"{variant.name}_language_model")
+    return keras.Model(inputs, logits, name=optional_name(name) or f"{variant.name}_language_model")
 
 
 CONTEXTS = ("initial_state", "every_step", "transform", "all_outputs")
@@ -214,7 +214,7 @@ def seq2seq(
         y = keras.layers.Dense(decoder_units, activation="tanh", name="attentional_state")(
             keras.layers.Concatenate(name="context_and_output")([attended, y]))
     logits = keras.layers.Dense(target_vocab_size, name="logits")(y)
-    return keras.Model([source, target_in], logits, name=name or f"{variant.name}_seq2seq")
+    return keras.Model([source, target_in], logits, name=optional_name(name) or f"{variant.name}_seq2seq")
 
 
 def attention_model(model: keras.Model) -> keras.Model:
@@ -287,7 +287,7 @@ def one_to_many(
     x = layer(x, initial_state=states)
     outputs = keras.layers.Dense(output_dim, activation=output_activation, name="head")(x)
     return keras.Model(inputs if len(inputs) > 1 else vector, outputs,
-                       name=name or f"{get_variant(variant).name}_one_to_many")
+                       name=optional_name(name) or f"{get_variant(variant).name}_one_to_many")
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -125,8 +125,16 @@ def list_variants(pattern: str = "*", *, tag: str | None = None) -> list[str]:
     """
     names = [n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern.lower())]
     if tag is not None:
+        tags = list_tags()
+        if tag not in tags:
+            raise unknown_name("tag", tag, tags)
         names = [n for n in names if tag in _REGISTRY[n].tags]
     return sorted(names)
+
+
+def list_tags() -> list[str]:
+    """Every tag a registered variant carries (core, greff, modern, bidirectional, ...)."""
+    return sorted({tag for variant in _REGISTRY.values() for tag in variant.tags})
 
 
 def get_variant(name: str | Variant) -> Variant:

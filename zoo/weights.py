@@ -11,11 +11,12 @@ __all__ = ["transfer_lstm_weights"]
 _LSTM_BLOCKS = ("i", "f", "c", "o")
 
 
-def _lstm_cell(layer):
+def _lstm_cell(layer, argument: str):
     """The LSTM-family cell inside a Keras `LSTM`/`RNN` layer, or the cell itself."""
     cell = getattr(layer, "cell", layer)
     if not (isinstance(cell, GatedCell) or type(cell).__name__ == "LSTMCell"):
-        raise ValueError(f"expected an LSTM-family layer or cell (keras LSTM, zoo GatedCell), got {type(cell).__name__}.")
+        raise ValueError(f"`{argument}` must be an LSTM-family layer or cell (keras LSTM, zoo GatedCell), got "
+                         f"{type(cell).__name__} {cell!r:.80}.")
     if not cell.built:
         raise ValueError(f"{type(cell).__name__} {cell.name!r} is not built yet; call it on data first.")
     return cell
@@ -33,7 +34,7 @@ def transfer_lstm_weights(source, target):
     copied block by block ([i, f, c, o]); weights only the target has (peepholes, full gate
     recurrence) are left as they are. Returns the names of the blocks copied.
     """
-    src, dst = _lstm_cell(source), _lstm_cell(target)
+    src, dst = _lstm_cell(source, "source"), _lstm_cell(target, "target")
     if src.kernel.shape[0] != dst.kernel.shape[0] or src.units != dst.units:
         raise ValueError(
             f"shapes differ: source has input_dim={src.kernel.shape[0]}, units={src.units}; "

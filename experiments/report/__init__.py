@@ -25,16 +25,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.locations import (
-    check_writable,
-    default_results_dir,
-    default_storage_url,
-    mask_url,
-    shown_path,
-)
+from experiments.locations import default_results_dir, default_storage_url, mask_url, shown_path
 from experiments.planner import expand, get_grid, grid_name_of
+from experiments.report.folder import check_report_folder, configuration_name, configuration_text, report_folder
 from experiments.report.load import load_results, load_runs, main_metric
-from experiments.report.render import page
+from experiments.report.render import write_pages
 from experiments.report.sections import SECTIONS, recommendation_lines
 from experiments.report.tables import leaderboard, recommendations
 from experiments.store import Store
@@ -50,34 +45,43 @@ def default_reports_dir(results_dir: Path | None = None) -> Path:
 
 def write_report(grid: str, storage: str | None = None, results_dir=None, out_dir=None,
                  overrides: list[str] | None = None, only: str | None = None) -> int:
-    """Write the report of `grid` (as configured with `overrides` and `only`, like `run`);
-    returns 0, or 1 when the store holds no run of that configuration."""
+    """Write the report of `grid` (as configured with `overrides` and `only`, like `run`) into
+    its own folder, `reports/<grid>` for the grid as declared and `reports/<grid>--<settings>`
+    otherwise; returns 0, or 1 when the store holds no run of that configuration."""
     runs = expand(grid, overrides, only)  # unknown grid or setting: an error listing the valid ones
     results_dir = Path(results_dir) if results_dir else default_results_dir()
-    store = Store(storage or default_storage_url(results_dir), create=False)
     name = grid_name_of(grid)
-    out = check_writable(Path(out_dir) if out_dir else default_reports_dir(results_dir) / name, "the report")
-    results = load_results(name, get_grid(grid)["description"], store, runs)
+    out = check_report_folder(Path(out_dir) if out_dir else default_reports_dir(results_dir)
+                              / configuration_name(name, overrides, only))
+    store = Store(storage or default_storage_url(results_dir), create=False)
+    results = load_results(name, get_grid(grid)["description"], store, runs, configuration_text(overrides, only))
     if results.frame.empty:
-        print(f"no runs of grid {name!r} in the results store {mask_url(store.url)}; "
-              f"run `make experiments GRID={grid}` first.")
+        print(no_runs_message(results, grid, store))
         return 1
-
-    markdown = []
-    for section in SECTIONS:
-        markdown += section(results, out)
-    text = "\n".join(markdown)
-    (out / "README.md").write_text(text, encoding="utf-8")
-    (out / "index.html").write_text(page(f"RNN Zoo: {name}", text), encoding="utf-8")
-    table = results.frame.drop(columns=["history", "gradient_norms", "samples"], errors="ignore")
-    if "run_dir" in table:
-        table["run_dir"] = table["run_dir"].map(lambda p: shown_path(p) if isinstance(p, str) else p)
-    table.to_csv(out / "runs.csv", index=False)
+    with report_folder(out, {"grid": name, "set": list(overrides or []), "only": only}) as folder:
+        text = "\n".join(line for section in SECTIONS for line in section(results, folder))
+        write_pages(folder, f"RNN Zoo: {name}", text)
+        table = results.frame.drop(columns=["history", "gradient_norms", "samples"], errors="ignore")
+        if "run_dir" in table:
+            table["run_dir"] = table["run_dir"].map(lambda p: shown_path(p) if isinstance(p, str) else p)
+        table.to_csv(folder / "runs.csv", index=False)
 
     if not results.finished.empty:
         print("\n".join(recommendation_lines(recommendations(results.finished), caption=False)))
-    print(f"report of grid {name!r}: {len(results.finished)} finished runs, "
+    print(f"report of grid {name!r}, configuration {results.configuration}: {len(results.finished)} finished runs, "
           f"{results.finished['label'].nunique()} tasks -> {out / 'index.html'}")
     if len(results.problems) or results.missing:
         print(f"  {len(results.problems)} run(s) not finished and {len(results.missing)} missing; listed in the report.")
     return 0
+
+
+def no_runs_message(results, grid: str, store) -> str:
+    """What to say when the store holds no run of this configuration: how to train it, and how to
+    report the runs it holds under other settings."""
+    text = (f"no runs of grid {results.grid!r} in the results store {mask_url(store.url)} for this configuration: "
+            f"{results.configuration}")
+    if not results.other_configurations:
+        return text + f"; run `make experiments GRID={grid}` first."
+    example = " ".join(f"--set {item}" for item in results.other_settings) or "the --set they were run with"
+    return (text + f"; it holds {results.other_configurations} run(s) of this grid under other settings: report "
+            f"them with the same --set, e.g. python -m experiments report --grid {grid} {example}")

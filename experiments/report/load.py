@@ -56,15 +56,18 @@ class Results:
     missing: list[tuple] = field(default_factory=list)  # (label, variant, seed) never attempted
     other_configurations: int = 0  # stored runs of the grid under other settings, not reported
     env: dict = field(default_factory=dict)
+    configuration: str = ""  # the --set and --only that make this configuration, in words
+    other_settings: list = field(default_factory=list)  # "key=value" of one stored run under other settings
 
 
-def load_results(grid: str, description: str, store: Store, runs: list[RunSpec]) -> Results:
+def load_results(grid: str, description: str, store: Store, runs: list[RunSpec], configuration: str = "") -> Results:
     """The grid's runs as configured now (`runs`, from `expand`); stored runs of the same grid
     under other settings (another `--set`) are counted, never mixed in."""
     import pandas as pd
 
     everything = load_runs(store, grid)
     keys = {run.key for run in runs}
+    other_settings = []
     if everything.empty:
         current = everything
         others = 0
@@ -72,6 +75,7 @@ def load_results(grid: str, description: str, store: Store, runs: list[RunSpec])
         mine = everything["run_key"].isin(keys)
         current = everything[mine]
         others = int(everything.loc[~mine, "run_key"].nunique())
+        other_settings = settings_apart(everything.loc[~mine].iloc[0].to_dict(), runs) if others else []
     frame = latest_per_run(current)
     if frame.empty:
         frame = pd.DataFrame(columns=["label", "variant", "seed", "status", "task"])
@@ -83,4 +87,22 @@ def load_results(grid: str, description: str, store: Store, runs: list[RunSpec])
     problems = frame[frame["status"] != "finished"]
     env = next((r["environment"] for _, r in frame.iloc[::-1].iterrows()
                 if isinstance(r.get("environment"), dict)), {})
-    return Results(grid, description, store.url, runs, frame, finished, problems, missing, others, env)
+    return Results(grid, description, store.url, runs, frame, finished, problems, missing, others, env, configuration,
+                   other_settings)
+
+
+def settings_apart(spec: dict, runs: list[RunSpec]) -> list[str]:
+    """The `--set` items that take `runs` (the configuration reported) to a stored run (`spec`,
+    its record): its settings, task parameters, size and seed where they differ."""
+    if not isinstance(spec, dict) or not runs:
+        return []
+    mine = next((r for r in runs if r.label == spec.get("label")), runs[0])
+    items = [f"{section}.{key}={value}" for section in ("model", "train")
+             for key, value in sorted((spec.get(section) or {}).items()) if getattr(mine, section).get(key) != value]
+    items += [f"params.{spec.get('task')}.{key}={value}" for key, value in sorted((spec.get("params") or {}).items())
+              if mine.params.get(key) != value and spec.get("task") == mine.task]
+    if spec.get("size") not in (None, mine.size):
+        items.append(f"size={spec['size']}")
+    if spec.get("seed") is not None and spec["seed"] not in {r.seed for r in runs}:
+        items.append(f"seeds={spec['seed']}")
+    return items

@@ -42,3 +42,9 @@ def page(title: str, body_markdown: str) -> str:
 def write_markdown_and_html(folder: Path, stem: str, title: str, markdown: str) -> None:
     (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
     (folder / f"{stem}.html").write_text(page(title, markdown), encoding="utf-8")
+
+
+def write_pages(folder: Path, title: str, markdown: str) -> None:
+    """A report's front pages: `README.md` (renders on a code host) and `index.html` (opens offline)."""
+    (folder / "README.md").write_text(markdown, encoding="utf-8")
+    (folder / "index.html").write_text(page(title, markdown), encoding="utf-8")

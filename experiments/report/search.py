@@ -18,25 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.locations import (
-    check_writable,
-    default_results_dir,
-    default_storage_url,
-    mask_url,
-)
+from experiments.locations import default_results_dir, default_storage_url, mask_url
 from experiments.planner import file_name
+from experiments.report.folder import check_report_folder, configuration_name, report_folder
 from experiments.report.importance import fanova_importance
-from experiments.report.render import fmt, page
+from experiments.report.render import fmt, write_pages
 from experiments.report.tables import REFERENCE_VARIANT
 from experiments.spaces import Search
-from experiments.stats import (
-    ALPHA,
-    CI_METHOD,
-    MIN_SEEDS,
-    confidence_interval,
-    holm,
-    welch_p,
-)
+from experiments.stats import ALPHA, CI_METHOD, MIN_SEEDS, confidence_interval, holm, welch_p
 from experiments.store import Store
 from experiments.tasks import get_task
 
@@ -331,18 +320,17 @@ def write_search_report(space: str, storage: str | None = None, results_dir=None
 
     plan = Search(space, overrides, only)
     results_dir = Path(results_dir) if results_dir else default_results_dir()
+    out = check_report_folder(Path(out_dir) if out_dir else default_reports_dir(results_dir)
+                              / configuration_name(plan.grid, overrides, only))
     store = Store(storage or default_storage_url(results_dir), create=False)
-    out = check_writable(Path(out_dir) if out_dir else default_reports_dir(results_dir) / plan.grid, "the report")
     results = load_search(plan, store)
     if results.trials.empty:
         print(f"no trials of search space {space!r} in {mask_url(store.url)}; run `make search SPACE={space}` first.")
         return 1
-    markdown = []
-    for section in SEARCH_SECTIONS:
-        markdown += section(results, out)
-    text = "\n".join(markdown)
-    (out / "README.md").write_text(text, encoding="utf-8")
-    (out / "index.html").write_text(page(f"RNN Zoo search: {space}", text), encoding="utf-8")
-    print("\n".join(answer(results, out)))
+    with report_folder(out, {"space": plan.name, "set": list(overrides or []), "only": only}) as folder:
+        write_pages(folder, f"RNN Zoo search: {space}",
+                    "\n".join(line for section in SEARCH_SECTIONS for line in section(results, folder)))
+        answer_lines = answer(results, folder)
+    print("\n".join(answer_lines))
     print(f"report of search space {space!r}: {len(_finished(results))} finished trials -> {out / 'index.html'}")
     return 0

@@ -28,9 +28,12 @@ def header(results: Results, out: Path) -> list[str]:
     lines.append(f"- runs: {len(results.finished)} finished of {len(results.runs)} in the grid"
                  + (f", {n_problems} not finished" if n_problems else "")
                  + (f", {n_missing} missing" if n_missing else ""))
+    lines.append(f"- configuration: {results.configuration or 'as declared'}")
     if results.other_configurations:
+        example = " ".join(f"--set {item}" for item in results.other_settings)
         lines.append(f"- not reported: {results.other_configurations} stored run(s) of this grid under other "
-                     "settings (another `--set`); report them with the same `--set` they were run with")
+                     "settings (another `--set`); report them with the same `--set` they were run with"
+                     + (f", e.g. `{example}`" if example else ""))
     lines.append(f"- backend: {env.get('backend', '?')}, device: {env.get('device', '?')}, keras {env.get('keras', '?')}"
                  + "".join(f", {m} {env[m]}" for m in ("tensorflow", "jax") if m in env)
                  + f", Python {env.get('python', '?')}, commit {env.get('git_commit') or '?'}")
@@ -49,6 +52,10 @@ def recommendation_lines(table, caption: bool = True) -> list[str]:
     lines += ["| task | best (mean) | as good as the best | fastest of those | fewest parameters of those |",
               "|---|---|---|---|---|"]
     for _, row in table.iterrows():
+        if row["best"] is None:
+            lines.append(f"| {row['task']} | no variant beat the baseline ({fmt(row['baseline'])} {row['metric']}; the "
+                         f"closest, {row['closest']}, {fmt(row['best_mean'])}) | – | – | – |")
+            continue
         if row["as_good"] is None:
             tied, of = f"not decided: {row['seeds']} seed(s), the seeds cannot separate variants", "of all"
         else:
@@ -56,13 +63,16 @@ def recommendation_lines(table, caption: bool = True) -> list[str]:
         lines.append(f"| {row['task']} | {row['best']} ({fmt(row['best_mean'])} {row['metric']}) | {tied} | "
                      f"{row['fastest']} ({fmt(row['fastest_seconds_per_epoch'], 3)} s/epoch{', ' + of if of else ''}) | "
                      f"{row['smallest']} ({row['smallest_parameters']:,}{', ' + of if of else ''}) |")
+    if table["best"].isna().any():
+        lines += ["", "A variant whose mean does not beat the task's trivial baseline is never recommended; where "
+                  "none does, the settings (learning rate, epochs, size) are the first suspects."]
     decided = table[table["as_good"].notna()]
     if len(decided):
         counts = decided["as_good"].explode().value_counts(sort=False)
         counts = counts.sort_values(ascending=False, kind="stable")  # ties keep the order of the best means
         lines += ["", "As good as the best on the most tasks: "
                   + ", ".join(f"{variant} ({n} of {len(decided)})" for variant, n in counts.items()) + "."]
-    if len(decided) < len(table):
+    if (table["as_good"].isna() & table["best"].notna()).any():
         lines += ["", f"With fewer than {MIN_SEEDS} seeds a test has too little power to call two variants "
                   "alike; run more seeds (`--set seeds=0,1,2`) to decide."]
     return lines + [""]
@@ -90,7 +100,7 @@ def leaderboard_markdown(table, task, label: str) -> str:
         mean = fmt(row["mean"])
         if row["mean"] == best:
             mean = f"**{mean}**"
-        mark = " †" if row["significant"] else ""
+        mark = (" †" if row["significant"] else "") + ("" if row["beats_baseline"] else " ✗")
         ci = f"[{fmt(row['ci95_low'])}, {fmt(row['ci95_high'])}]" if not math.isnan(row["ci95_low"]) else "–"
         lines.append(
             f"| {row['variant']}{mark} | {row['parameters']:,} | {mean} | {fmt(row['std'], 2)} | {ci} | "
@@ -99,7 +109,9 @@ def leaderboard_markdown(table, task, label: str) -> str:
         )
     lines += ["", f"† differs from `lstm` at p < {ALPHA} by Welch's two-sided t-test over seeds (as in Greff et "
               f"al. 2015), Holm-corrected for the {max(len(table) - 1, 0)} comparisons; tested only with "
-              f"{MIN_SEEDS} seeds or more on both sides. {CI_METHOD}. Baseline: {task.baseline_name}.", ""]
+              f"{MIN_SEEDS} seeds or more on both sides. {CI_METHOD}. Baseline: {task.baseline_name}"
+              + ("; ✗ marks a mean that does not beat it (never recommended)." if not table["beats_baseline"].all()
+                 else "."), ""]
     return "\n".join(lines)
 
 

@@ -77,6 +77,8 @@ class Task:
         baseline_name: what the trivial baseline predicts.
         train: training settings this task needs by default (overridable per grid).
         choices: the valid values of parameters that take one of a few.
+        bounds: (low, high) of numeric parameters whose valid range is narrower than "positive"
+            (None: open), each with the reason in `bound_reasons`.
         check: `check(params)` raises a ValueError for parameter values the data cannot give
             (e.g. more training images than exist); run before anything is fetched or trained.
         metric_bounds: (low, high) of the main metric (None: unbounded) when its name is not in
@@ -99,6 +101,8 @@ class Task:
     baseline_name: str
     train: dict[str, Any] = field(default_factory=dict)
     choices: dict[str, tuple] = field(default_factory=dict)
+    bounds: dict[str, tuple] = field(default_factory=dict)
+    bound_reasons: dict[str, str] = field(default_factory=dict)
     samples: Callable[[Any, Dataset], list[dict]] | None = None
     check: Callable[[dict], None] | None = None
     metric_bounds: tuple | None = None
@@ -122,6 +126,11 @@ class Task:
                 raise ValueError(
                     f"{self.name}.{key} must be one of {', '.join(map(str, valid))}, got {resolved[key]!r}."
                 )
+        for key, (low, high) in self.bounds.items():
+            if (low is not None and resolved[key] < low) or (high is not None and resolved[key] > high):
+                valid = f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
+                reason = f" ({self.bound_reasons[key]})" if key in self.bound_reasons else ""
+                raise ValueError(f"{self.name}.{key} must be {valid}{reason}, got {resolved[key]!r}.")
         for key, value in resolved.items():
             # Integer parameters are counts and lengths; those whose default is 0 use 0 for "all".
             if isinstance(value, int) and not isinstance(value, bool) and (value < 0 or value == 0 != self.params[key]):
@@ -160,7 +169,7 @@ def register_task(task: Task) -> Task:
     if missing:
         raise ValueError(f"task {task.name!r} lacks sizes {missing}")
     for size, values in task.sizes.items():
-        unknown = set(values) - set(task.params)
+        unknown = (set(values) | set(task.bounds)) - set(task.params)
         if unknown:
             raise ValueError(f"task {task.name!r} size {size!r} sets unknown parameters {sorted(unknown)}")
     _TASKS[task.name] = task

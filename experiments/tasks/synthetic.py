@@ -43,6 +43,8 @@ register_task(Task(
     metric="mse",
     higher_is_better=False,
     params={"T": 50, "n_train": 10000, "n_val": 1000, "n_test": 1000},
+    bounds={"T": (2, None)},
+    bound_reasons={"T": "two marked values need two distinct steps"},
     sizes={
         "smoke": {"T": 10, "n_train": 512, "n_val": 128, "n_test": 128},
         "default": {"T": 50, "n_train": 10000, "n_val": 1000, "n_test": 1000},

@@ -22,14 +22,7 @@ targets, `output` writes the tables and the plot, `cli` is the command line.
 
 from zoo.bench.cli import DEFAULT_OUT, main, parse_shape
 from zoo.bench.targets import target_for, target_lines
-from zoo.bench.timing import (
-           DEFAULT_SHAPES,
-           REFERENCE_SHAPE,
-           Entry,
-           bench_shape,
-           entries_for,
-           paired_ratio,
-)
+from zoo.bench.timing import DEFAULT_SHAPES, REFERENCE_SHAPE, Entry, bench_shape, entries_for, paired_ratio
 
 __all__ = ["main", "parse_shape", "bench_shape", "entries_for", "paired_ratio", "target_for", "target_lines",
            "Entry", "REFERENCE_SHAPE", "DEFAULT_SHAPES", "DEFAULT_OUT"]

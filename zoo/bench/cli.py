@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from zoo.bench import output, timing
+from zoo.checks import positive_int_arg
 
 __all__ = ["main", "parse_shape", "DEFAULT_OUT"]
 
@@ -35,10 +36,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="variants also timed at the shapes other than the reference (default: the "
                              "one-directional core variants and the fast modern cells; '*' for all, which "
                              "takes much longer)")
-    parser.add_argument("--rounds", type=int, default=15,
+    parser.add_argument("--rounds", type=positive_int_arg, default=15,
                         help="timed rounds at the first shape, where the targets are read (median "
                              "reported); the other shapes take a third as many, at least 3")
-    parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per model")
+    parser.add_argument("--warmup", type=positive_int_arg, default=2, help="warm-up steps per model")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     return parser
 
@@ -72,9 +73,6 @@ def main(argv=None) -> int:
         entries = timing.entries_for(variants)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.rounds < 1 or args.warmup < 1:
-        print(f"error: --rounds and --warmup must be >= 1, got {args.rounds}, {args.warmup}", file=sys.stderr)
         return 2
     shapes = args.shapes or timing.DEFAULT_SHAPES
     from zoo.device import describe, on_gpu, peak_memory_mib

@@ -1,0 +1,108 @@
+"""How the runner's processes look after each other and record where they ran: Ctrl-C and SIGTERM
+(`Stop`), a worker that ends with its main process, the heartbeat's timing from the environment,
+and the environment of a run's record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["seconds_from_environment", "Stop", "die_with_parent", "watch_parent", "exit_description", "environment"]
+
+
+class Stop:
+    """What Ctrl-C and SIGTERM do: ask the current run to stop after its current training step
+    (a signal raised inside the backend's code would corrupt the run); the run is then recorded
+    as interrupted. A second Ctrl-C stops at once. Workers get the request forwarded."""
+
+    def __init__(self):
+        self.reason: str | None = None
+        self.children: list[subprocess.Popen] = []
+
+    def __call__(self) -> str | None:
+        return self.reason
+
+    def handle(self, signum, frame):
+        if self.reason is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt("stopped at once (Ctrl-C twice)")
+        self.reason = "interrupted by the user (Ctrl-C)" if signum == signal.SIGINT else \
+            f"stopped by {signal.Signals(signum).name}"
+        for child in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGINT)
+        print(f"\n{self.reason}: stopping after the current training step (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)
+
+    def install(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self.handle)
+
+
+def die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the worker gets SIGTERM when the main process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the watchdog thread of the worker notices
+
+
+def watch_parent(parent: int):
+    """A worker whose main process is gone stops (SIGTERM to itself), where PDEATHSIG is not available."""
+    def watch():
+        while True:
+            time.sleep(2)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def exit_description(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+
+
+def environment(device: str) -> dict:
+    import keras
+
+    env = {"backend": keras.backend.backend(), "keras": keras.__version__, "device": device,
+           "python": platform.python_version(), "host": platform.node(),
+           "threads": int(os.environ.get("RNNZOO_THREADS", "0")) or None,
+           "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+    for module in ("tensorflow", "jax"):
+        try:
+            env[module] = __import__(module).__version__
+        except ImportError:
+            pass
+    try:
+        env["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        env["git_commit"] = None
+    return env
+
+
+def seconds_from_environment(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable `name`; a ValueError naming the
+    variable and its value otherwise."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"${name} must be a number of seconds > 0 (default {default:g}), got {text!r}.")
+    return value

@@ -216,7 +216,7 @@ def _seed_mnist_cache(npz: Path) -> None:
     cache.with_suffix(".sha256").write_text(sha256_of(cache))
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m experiments.gpu_check", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("wheelhouse", help="download, here, what a GPU machine without internet needs")
@@ -228,6 +228,11 @@ def main(argv=None) -> int:
     p.add_argument("--tiny", action="store_true", help="tiny sizes: a test of the command")
     p.add_argument("--allow-cpu", action="store_true", help="run even where JAX sees no GPU")
     p.add_argument("--shapes", nargs="+", default=None, help="bench shapes BATCHxSTEPSxFEATURESxUNITS")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "wheelhouse":
         return wheelhouse(Path(args.out))

@@ -165,6 +165,12 @@ def _bench(argv):
     return main(argv)
 
 
+def _gpu_check(argv):
+    from experiments.gpu_check import main
+
+    return main(argv)
+
+
 # (entry point, its argv, the message's pattern); each option of each command has a row below or
 # a reason in CLI_FREE.
 CLI_ROWS = [
@@ -230,7 +236,18 @@ CLI_ROWS = [
     (_bench, ["--rounds", "0"], r"argument --rounds: must be a positive integer, got '0'"),
     (_bench, ["--warmup", "-1"], r"argument --warmup: must be a positive integer"),
     (_bench, ["--variants", "lstm", "--out", "/proc/nope/bench"], r"cannot write the benchmark to --out /proc/nope/bench"),
+    (_gpu_check, ["run", "--shapes", "8x20x4"], r"--shapes: a shape is BATCHxSTEPSxFEATURESxUNITS"),
 ]
+
+# Options of one command that a row cannot show in-process, each with where it is checked.
+CLI_FREE_IN = {
+    ("_gpu_check", "run", "--wheelhouse"): "installs packages: a missing or incomplete wheelhouse is named in "
+                                           "tests/test_gpu_check.py",
+    ("_gpu_check", "run", "--site"): "a folder to install into, made when missing",
+    ("_gpu_check", "run", "--out"): "the GPU report's folder, made when missing (tests/test_gpu_check.py)",
+    ("_gpu_check", "run", "--tiny"): "a switch", ("_gpu_check", "run", "--allow-cpu"): "a switch",
+    ("_gpu_check", "wheelhouse", "--out"): "downloads (needs a package index): the folder is made when missing",
+}
 
 CLI_FREE = {
     "--help": "argparse's own",
@@ -273,14 +290,19 @@ def _options(parser: argparse.ArgumentParser, prefix=()):
 
 def test_every_command_line_option_has_a_row():
     from experiments.__main__ import _parser as experiments_parser
+    from experiments.gpu_check import _parser as gpu_check_parser
     from zoo.__main__ import _parser as zoo_parser
     from zoo.bench.cli import _parser as bench_parser
 
     covered = {(entry, () if argv[0].startswith("-") else (argv[0],), a)
                for entry, argv, _ in CLI_ROWS for a in argv if a.startswith("-")}
     missing = []
-    for entry, parser in ((_experiments, experiments_parser()), (_zoo, zoo_parser()), (_bench, bench_parser())):
+    parsers = ((_experiments, experiments_parser()), (_zoo, zoo_parser()), (_bench, bench_parser()),
+               (_gpu_check, gpu_check_parser()))
+    for entry, parser in parsers:
         for command, option in _options(parser):
+            if (entry.__name__, *command[:1], option) in CLI_FREE_IN:
+                continue
             if (entry, command[:1], option) in covered or (option in CLI_FREE and option not in ("--workers", "--devices")):
                 continue
             if option in ("--workers", "--devices") and command[:1] in (("report",), ("report-search",)):

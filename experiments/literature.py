@@ -31,7 +31,10 @@ __all__ = ["Source", "Published", "Claim", "Verdict", "SOURCES", "PUBLISHED", "C
            "published_for", "VERDICTS", "CLAIM_VERDICTS", "TaskRuns"]
 
 VERDICTS = ("agrees", "better", "worse", "not comparable")
-CLAIM_VERDICTS = ("supported", "contradicted", "mixed", "not shown", "consistent", "not decided")
+CLAIM_VERDICTS = ("supported", "contradicted", "mixed", "not shown", "consistent", "not decided", "not applicable here")
+# What a claim's `requires` may name: the runs' training examples and epochs (medians over the
+# runs of a task), or a task parameter such as the sequence length T.
+REQUIREMENTS = {"train_examples": "training sequences", "epochs": "epochs", "T": "steps (T)"}
 
 
 @dataclass(frozen=True)
@@ -147,14 +150,35 @@ class Claim:
     tasks: tuple = ()
     value: float | None = None
     match: dict = field(default_factory=dict)  # task parameters the claim is about, e.g. {"order": "row"}
+    # The conditions under which the claim was found: the least training and the shortest sequences
+    # it assumes (keys of REQUIREMENTS). A task run with less is "not applicable here", never judged.
+    requires: dict = field(default_factory=dict)
+    assumes: str = ""  # the conditions in words
 
     def applies_to(self, task: str, params: dict) -> bool:
         return (not self.tasks or task in self.tasks) and all(params.get(k) == v for k, v in self.match.items())
 
+    def short_of(self, runs: "TaskRuns") -> list[str]:
+        """What a task's runs lack of the claim's conditions, in words (empty: they meet them)."""
+        seen = {**runs.params, **runs.training}
+        return [f"{seen[key]:,.0f} {REQUIREMENTS[key]} (the claim assumes at least {least:,})"
+                for key, least in self.requires.items() if key in seen and seen[key] < least]
+
     def __post_init__(self):
         if self.relation not in RELATIONS:
             raise ValueError(f"claim relation {self.relation!r} is unknown; valid: {', '.join(RELATIONS)}.")
+        unknown = set(self.requires) - set(REQUIREMENTS)
+        if unknown:
+            raise ValueError(f"claim requirement(s) {sorted(unknown)} unknown; valid: {', '.join(REQUIREMENTS)}.")
 
+
+# The conditions of the claims below. Bai et al. found their orderings on adding at T = 600 with
+# about 200k training sequences; the textbook MNIST claims assume the whole training set (55-60k
+# images) for several epochs.
+_LONG_ADDING = {"T": 200, "train_examples": 10000}
+_LONG_ADDING_TEXT = "found on long sequences (T = 600) with many training sequences"
+_FULL_MNIST = {"train_examples": 50000, "epochs": 3}
+_FULL_MNIST_TEXT = "found training on the whole MNIST training set (55-60k images) for several epochs"
 
 CLAIMS = [
     Claim("greff2017", "Section V-A, Fig. 3", "removing the forget gate (NFG) makes the LSTM significantly worse",
@@ -171,15 +195,17 @@ CLAIMS = [
           "to the GRU", "lstm", "not_worse", "gru"),
     Claim("le2015", "Section 4", "an RNN of ReLUs with identity initialisation (IRNN) learns long dependencies "
           "the tanh RNN cannot", "irnn", "better", "vanilla", ("adding", "seq_mnist")),
-    Claim("bai2018", "Table 1", "on the adding problem the GRU beats the LSTM", "gru", "better", "lstm", ("adding",)),
+    Claim("bai2018", "Table 1", "on the adding problem the GRU beats the LSTM", "gru", "better", "lstm", ("adding",),
+          requires=_LONG_ADDING, assumes=_LONG_ADDING_TEXT),
     Claim("bai2018", "Table 1", "on the adding problem the GRU beats the Elman RNN", "gru", "better", "vanilla",
-          ("adding",)),
+          ("adding",), requires=_LONG_ADDING, assumes=_LONG_ADDING_TEXT),
     Claim("bai2018", "Table 1", "on sequential MNIST the LSTM beats the Elman RNN", "lstm", "better", "vanilla",
-          ("seq_mnist",)),
+          ("seq_mnist",), requires=_FULL_MNIST, assumes=_FULL_MNIST_TEXT),
     Claim("field", "seed claim", "an LSTM reading MNIST row by row reaches a test accuracy close to 1 (at least 0.97)",
-          "lstm", "reaches", tasks=("seq_mnist",), value=0.97, match={"order": "row"}),
+          "lstm", "reaches", tasks=("seq_mnist",), value=0.97, match={"order": "row"}, requires=_FULL_MNIST,
+          assumes=_FULL_MNIST_TEXT),
     Claim("field", "seed claim", "on row-by-row MNIST the LSTM is much better than the Elman RNN", "lstm", "better",
-          "vanilla", ("seq_mnist",), match={"order": "row"}),
+          "vanilla", ("seq_mnist",), match={"order": "row"}, requires=_FULL_MNIST, assumes=_FULL_MNIST_TEXT),
     Claim("field", "seed claim", "the GRU reaches the LSTM's quality with fewer parameters", "gru", "not_worse", "lstm"),
 ]
 
@@ -233,6 +259,7 @@ class TaskRuns:
     params: dict
     higher_is_better: bool
     scores: dict  # variant -> [score per seed]
+    training: dict = field(default_factory=dict)  # "train_examples", "epochs": medians over the task's runs
 
 
 def judge_claim(claim: Claim, runs: dict[str, TaskRuns], parameters: dict | None = None,
@@ -244,6 +271,11 @@ def judge_claim(claim: Claim, runs: dict[str, TaskRuns], parameters: dict | None
     min_seeds = MIN_SEEDS if min_seeds is None else min_seeds
     alpha = ALPHA if alpha is None else alpha
     tasks = [label for label, r in runs.items() if claim.applies_to(r.task, r.params)]
+    short = {label: claim.short_of(runs[label]) for label in tasks}
+    if tasks and all(short.values()):
+        lacking = "; ".join(f"{label}: {', '.join(short[label])}" for label in tasks)
+        return Verdict("not applicable here", f"{claim.assumes or 'the claim assumes more training'}; here {lacking}")
+    tasks = [label for label in tasks if not short[label]]
     scores = {label: runs[label].scores for label in tasks}
     higher_is_better = {label: runs[label].higher_is_better for label in tasks}
     if claim.relation == "reaches":

@@ -181,7 +181,8 @@ def test_the_report_sets_published_numbers_beside_the_grids_with_verdicts(tmp_pa
     def record_of(spec):
         score = KNOWN[spec["variant"]][spec["seed"]]
         parameters = {"lstm": 1000, "gru": 760, "vanilla": 300}[spec["variant"]]
-        return finished_record(score, "mse", parameters, baseline={"mse": 1 / 6}), score
+        # As many training sequences as Bai et al.'s claims assume (a store with fewer: test below).
+        return finished_record(score, "mse", parameters, baseline={"mse": 1 / 6}, train_examples=10000), score
 
     fill_store(f"sqlite:///{tmp_path / 'store.db'}", str(grid), record_of)
     out = tmp_path / "report"
@@ -229,3 +230,27 @@ def test_repro_cpu_runs_what_its_claims_are_about():
     for claim in CLAIMS:
         if claim.source == "greff2017":
             assert {claim.variant, claim.other} <= by_task["bach_chorales"]
+
+
+def test_a_claim_is_judged_only_where_its_conditions_hold():
+    """The textbook 0.97 on row-by-row MNIST assumes the whole training set: a grid that trained on
+    4,000 images gets "not applicable here", never "contradicted"; with 55,000 it is judged."""
+    (row,) = [c for c in CLAIMS if c.relation == "reaches" and c.value == 0.97]
+    small = TaskRuns("seq_mnist", {"order": "row"}, True, {"lstm": [0.89, 0.893, 0.9]},
+                     {"train_examples": 4000, "epochs": 6})
+    verdict = judge_claim(row, {"seq_mnist": small})
+    assert verdict.verdict == "not applicable here"
+    assert "4,000 training sequences (the claim assumes at least 50,000)" in verdict.reason
+    full = TaskRuns("seq_mnist", {"order": "row"}, True, {"lstm": [0.89, 0.893, 0.9]},
+                    {"train_examples": 55000, "epochs": 5})
+    assert judge_claim(row, {"seq_mnist": full}).verdict == "contradicted"  # judged: below 0.97 with the full set
+    (adding,) = [c for c in CLAIMS if c.text == "on the adding problem the GRU beats the LSTM"]
+    short = TaskRuns("adding", {"T": 30}, False, {"gru": [0.01, 0.02, 0.01], "lstm": [0.1, 0.2, 0.15]},
+                     {"train_examples": 3000, "epochs": 10})
+    verdict = judge_claim(adding, {"adding": short})
+    assert verdict.verdict == "not applicable here" and "30 steps (T) (the claim assumes at least 200)" in verdict.reason
+
+
+def test_a_claim_requirement_must_be_known():
+    with pytest.raises(ValueError, match=r"claim requirement\(s\) \['updates'\] unknown; valid: train_examples, epochs, T"):
+        Claim("x", "y", "z", "lstm", "better", "gru", requires={"updates": 100})

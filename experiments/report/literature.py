@@ -71,8 +71,11 @@ def claim_rows(results: Results) -> list[dict]:
     runs, parameters = {}, {}
     for label, rows in finished.groupby("label"):
         task = get_task(rows["task"].iloc[0])
+        training = {"epochs": float(rows["epochs_run"].median())}
+        if "train_examples" in rows and not rows["train_examples"].isna().all():
+            training["train_examples"] = float(rows["train_examples"].median())
         runs[label] = TaskRuns(task.name, rows["params"].iloc[0] or {}, task.higher_is_better,
-                               {v: list(g["score"]) for v, g in rows.groupby("variant")})
+                               {v: list(g["score"]) for v, g in rows.groupby("variant")}, training)
     for variant, rows in finished.groupby("variant"):
         parameters[variant] = int(rows["parameters"].median())
     out = []
@@ -112,7 +115,9 @@ def _markdown(published: list[dict], claims: list[dict], grid: str) -> list[str]
     if claims:
         lines += [f"Qualitative claims, judged on every task of the grid where both variants have {MIN_SEEDS} seeds "
                   f"or more (Welch's two-sided test, p < {ALPHA} per task). *consistent* means no task separated "
-                  "the variants, which with few seeds is weak evidence of no difference, not proof of it.", "",
+                  "the variants, which with few seeds is weak evidence of no difference, not proof of it. *not "
+                  "applicable here*: the grid trains less, or on shorter sequences, than the claim assumes, so it "
+                  "is not judged.", "",
                   "| claim | source | verdict | evidence |", "|---|---|---|---|"]
         lines += [f"| {r['claim']} | {r['source']} | **{r['verdict']}** | {r['evidence']} |" for r in claims]
         lines.append("")

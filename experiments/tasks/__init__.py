@@ -191,4 +191,4 @@ def get_task(name: str) -> Task:
 
 def _load_all():
     # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
-    from experiments.tasks import mnist, music, ner, poetry, pos, ptb, sentiment, series, synthetic  # noqa: F401
+    from experiments.tasks import mnist, music, ner, poetry, polyphonic, pos, ptb, sentiment, series, synthetic  # noqa: F401

@@ -113,6 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("train", "mixed_precision", False, "compute in float16 where it is safe (mixed_float16 policy)"),
     Setting("train", "jit_compile", "auto", "compile the training step with XLA: auto (Keras: on for JAX and for "
             "TensorFlow on a GPU), on, off", choices=("auto", "on", "off"), added_later=True),
+    Setting("train", "weight_noise", 0.0, "standard deviation of Gaussian noise on every weight at each training "
+            "step, never at evaluation (Graves 2011; zoo.WeightNoise)", low=0, added_later=True),
     Setting("train", "momentum", 0.0, "momentum of sgd and rmsprop (the other optimizers ignore it)", low=0, high=1,
             high_open=True, added_later=True),
 )

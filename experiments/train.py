@@ -145,10 +145,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     if stop():
         raise Interrupted(stop())
     asked = _stop_when_asked(stop, prune)
-    callbacks = [asked, keras.callbacks.TerminateOnNaN(),
-                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
-                                               restore_best_weights=True),
-                 timer, *(_tensorboard(spec, run_dir) if run_dir is not None else [])]
+    callbacks = _callbacks(spec, run_dir, asked, timer)
     start = time.perf_counter()
     history = _fit(model, data, train_settings, callbacks, log)
     train_seconds = time.perf_counter() - start
@@ -188,6 +185,19 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")
     return record
+
+
+def _callbacks(spec: RunSpec, run_dir: Path | None, asked, timer) -> list:
+    """What runs around the training steps: weight noise (when set), the stop and prune requests,
+    NaN and early stopping, the epoch timer, TensorBoard."""
+    import keras
+
+    train = spec.train
+    noise = [zoo.WeightNoise(train["weight_noise"], seed=spec.seed)] if train.get("weight_noise") else []
+    # .get: runs stored before the setting existed lack it
+    return [*noise, asked, keras.callbacks.TerminateOnNaN(),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=train["patience"], restore_best_weights=True),
+            timer, *(_tensorboard(spec, run_dir) if run_dir is not None else [])]
 
 
 def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log) -> dict[str, list[float]]:

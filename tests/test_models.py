@@ -145,3 +145,25 @@ def test_generate_checks_its_end_id():
     model = zoo.language_model("gru", vocab_size=20, units=8)
     with pytest.raises(ValueError, match=r"`end_id` must be a token id in \[0, 20\), got end_id=99"):
         zoo.generate(model, [1, 2], 3, end_id=99)
+
+
+def test_weight_noise_acts_inside_training_steps_only():
+    """With a learning rate of 0 the update is nothing: every weight must come out of training as
+    it went in (the noise taken off after each step) while the training loss, taken at the noisy
+    weights, differs from the clean loss; evaluation and the saved model see the clean weights."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 5, 3)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = zoo.many_to_one("gru", 1, input_dim=3, units=8, output_activation=None)
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    before = [w.copy() for w in model.get_weights()]
+    clean_loss = model.evaluate(x, y, batch_size=32, verbose=0)
+    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_data=(x, y),
+                        callbacks=[zoo.WeightNoise(0.5, seed=1)])
+    for b, a in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert abs(history.history["loss"][0] - clean_loss) > 1e-3  # the step saw noisy weights
+    np.testing.assert_allclose(history.history["val_loss"], [clean_loss] * 2, rtol=1e-5)  # validation did not
+    assert model.evaluate(x, y, batch_size=32, verbose=0) == pytest.approx(clean_loss, rel=1e-6)
+    with pytest.raises(ValueError, match=r"`stddev` must be a finite number >= 0, got stddev=-1"):
+        zoo.WeightNoise(-1)

@@ -34,6 +34,7 @@ from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noq
 from zoo.models import attention_model, language_model, many_to_many, many_to_one, one_to_many, seq2seq  # noqa: E402
 from zoo.registry import UnknownVariantError, Variant, get_variant, list_variants, register_variant  # noqa: E402
 from zoo.scan import ZooRNN  # noqa: E402
+from zoo.weight_noise import WeightNoise  # noqa: E402
 from zoo.weights import transfer_lstm_weights  # noqa: E402
 
 __version__ = "0.1.0"
@@ -63,4 +64,5 @@ __all__ = [
     "seq2seq",
     "transfer_lstm_weights",
     "ZooRNN",
+    "WeightNoise",
 ]

@@ -84,6 +84,10 @@ class Published:
     setting: dict = field(default_factory=dict)
     comparable: str | None = None
     checked: str = ""  # against what text the number was checked
+    # The model's size as the paper counts it (e.g. the recurrent layer alone, on an input of
+    # `counted_on` features): a run more than PARAMETER_TOLERANCE from it is not comparable.
+    parameters: int | None = None
+    counted_on: int | None = None
 
 
 _BAI = dict(source="bai2018", table="Table 1")
@@ -131,6 +135,26 @@ PUBLISHED += [
               checked="Table 2 (GRU, JSB Chorales, test); also a public results listing of the paper"),
 ]
 
+
+# Chung et al. 2014, Table 2: test negative log-likelihood per time step on the four polyphonic
+# music benchmarks, with models of about 20k parameters (their Table 1: the recurrent layer alone
+# on a 96-dimensional input: tanh 100 units 19.8k, GRU 46 units 20.2k, LSTM 36 units 20.1k). Their
+# LSTM has peepholes (this zoo's `peephole`) and their GRU resets before the recurrent matmul
+# (`gru-original`); RMSProp, gradient clipping at 1, weight noise 0.075.
+_CHUNG_SIZES = {"vanilla": (100, 19_800), "gru-original": (46, 20_200), "peephole": (36, 20_100)}
+for _task, _values in (("nottingham", (3.13, 3.23, 3.20)), ("jsb_chorales", (9.10, 8.54, 8.67)),
+                       ("musedata", (6.23, 5.99, 6.23)), ("piano_midi", (9.03, 8.82, 9.03))):
+    for _variant, _value in zip(("vanilla", "gru-original", "peephole"), _values):
+        _units, _count = _CHUNG_SIZES[_variant]
+        PUBLISHED.append(Published(
+            "chung2014", "Table 2", _task, _variant, "nll_per_frame", _value,
+            setting={"units": _units, "parameters": f"{_count:,} (recurrent layer, 96-dim input)",
+                     "optimizer": "RMSProp, clipping 1, weight noise 0.075, learning rate searched",
+                     "data": "Boulanger-Lewandowski et al. 2012 split"},
+            checked="Table 2 of arXiv:1412.3555 (test NLL, tanh / GRU / LSTM), as the issue quotes them",
+            parameters=_count, counted_on=96))
+
+PARAMETER_TOLERANCE = 0.25  # a run's size within 25% of the paper's is the paper's model size
 
 RELATIONS = ("worse", "better", "alike", "not_worse", "reaches")
 
@@ -228,11 +252,20 @@ def _spread(scores, bounds) -> tuple[float, float, float, float]:
     return float(scores.min()), float(scores.max()), low, high
 
 
-def compare(reference: Published, scores, params: dict, higher_is_better: bool, bounds=(None, None)) -> Verdict:
+def compare(reference: Published, scores, params: dict, higher_is_better: bool, bounds=(None, None),
+            parameters: int | None = None) -> Verdict:
     """This harness's `scores` (one per seed) of a run with task parameters `params` against a
-    published number."""
+    published number; `parameters`: the run's size counted as the paper counts it (see
+    `Published.parameters`)."""
     if reference.comparable:
         return Verdict("not comparable", reference.comparable)
+    if reference.parameters is not None:
+        if parameters is None:
+            return Verdict("not comparable", "this run's size, counted as the paper counts it, is not known")
+        if abs(parameters / reference.parameters - 1) > PARAMETER_TOLERANCE:
+            return Verdict("not comparable", f"{parameters:,} parameters here against {reference.parameters:,} in the "
+                                             f"paper (the recurrent layer on a {reference.counted_on}-feature input): "
+                                             f"more than {PARAMETER_TOLERANCE:.0%} apart")
     differs = [f"{k}={params.get(k)!r} here, {v!r} in the paper" for k, v in reference.match.items()
                if params.get(k) != v]
     if differs:

@@ -254,3 +254,23 @@ def test_a_claim_is_judged_only_where_its_conditions_hold():
 def test_a_claim_requirement_must_be_known():
     with pytest.raises(ValueError, match=r"claim requirement\(s\) \['updates'\] unknown; valid: train_examples, epochs, T"):
         Claim("x", "y", "z", "lstm", "better", "gru", requires={"updates": 100})
+
+
+def test_chung_et_al_are_compared_only_at_their_model_size():
+    """A JSB run at about 20k parameters (counted as Chung et al. count: the recurrent layer on a
+    96-feature input) is compared with their Table 2; one at about 200k is not comparable."""
+    from experiments.report.literature import paper_count
+
+    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"]
+    assert gru.value == 8.54 and gru.parameters == 20_200
+    small = paper_count("gru-original", {"units": 46, "num_layers": 1}, 96)
+    assert small == 3 * (96 * 46 + 46 * 46 + 2 * 46) - 3 * 46  # Keras' GRU, reset before: kernel, recurrent, one bias
+    verdict = compare(gru, [8.5, 8.6, 8.55], {}, False, (0, None), parameters=small)
+    assert verdict.verdict == "agrees"
+    big = paper_count("gru-original", {"units": 200, "num_layers": 1}, 96)
+    assert big > 150_000
+    verdict = compare(gru, [8.5, 8.6, 8.55], {}, False, (0, None), parameters=big)
+    assert verdict.verdict == "not comparable" and "more than 25% apart" in verdict.reason
+    assert compare(gru, [8.5, 8.6], {}, False, (0, None)).verdict == "not comparable"  # size unknown
+    chung = [p for p in PUBLISHED if p.source == "chung2014" and p.parameters]
+    assert len(chung) == 12 and {p.task for p in chung} == {"jsb_chorales", "nottingham", "musedata", "piano_midi"}

@@ -43,6 +43,18 @@ def _this_setting(rows) -> str:
     return ", ".join(parts)
 
 
+def paper_count(variant: str, model: dict, input_dim: int) -> int | None:
+    """The run's recurrent layers' parameters on an input of `input_dim` features: the size as a
+    paper that counts the recurrent layer alone gives it."""
+    if not isinstance(model, dict) or "units" not in model:
+        return None
+    import zoo
+
+    layer = zoo.Recurrent(variant, int(model["units"]), num_layers=int(model.get("num_layers", 1)))
+    layer.build((None, None, input_dim))
+    return int(sum(np.prod(w.shape) for w in layer.weights))
+
+
 def published_rows(results: Results) -> list[dict]:
     """One row per (task, variant, published number) of the finished runs."""
     rows = []
@@ -53,7 +65,8 @@ def published_rows(results: Results) -> list[dict]:
         for reference in published_for(task.name, variant):
             scores = [s for s in (_test_metric(r, reference.metric) for _, r in runs.iterrows()) if not math.isnan(s)]
             bounds = METRIC_RANGES.get(reference.metric, (None, None))
-            verdict = compare(reference, scores, params, task.higher_is_better, bounds)
+            size = paper_count(variant, runs["model"].iloc[0], reference.counted_on) if reference.counted_on else None
+            verdict = compare(reference, scores, params, task.higher_is_better, bounds, size)
             low, high = confidence_interval(np.asarray(scores), bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
             rows.append({
                 "task": label, "variant": variant, "source": f"{SOURCES[reference.source].authors}, {reference.table}",

@@ -84,6 +84,19 @@ GRIDS: dict[str, dict[str, Any]] = {
             "sunspots": {"model": {"units": 32}},
         },
     },
+    "repro-music": {
+        "description": "Chung et al. 2014's comparison on JSB Chorales (Boulanger-Lewandowski et al.'s split, whole "
+                       "sequences): tanh RNN 100 units, GRU 46 (reset before the recurrent matmul), peephole LSTM 36, "
+                       "about 20k parameters each; RMSProp, clipping at 1, weight noise 0.075, early stopping on "
+                       "validation NLL, 3 seeds; the learning rate fixed at 1e-3, inside their search range",
+        "variants": ["vanilla", "gru-original", "peephole"],
+        "tasks": [{"task": "jsb_chorales", "size": "default"}],
+        "seeds": [0, 1, 2],
+        "variant_settings": {"vanilla": {"model": {"units": 100}}, "gru-original": {"model": {"units": 46}},
+                             "peephole": {"model": {"units": 36}}},
+        "train": {"optimizer": "rmsprop", "learning_rate": 1e-3, "clipnorm": 1.0, "weight_noise": 0.075,
+                  "batch_size": 8, "epochs": 100, "patience": 10},
+    },
     "memory": {
         "description": "the memory horizon: adding and copy memory at T = 50, 100, 200, 400, 1000 (10,000 sequences, "
                        "12 epochs: 1,884 updates); which cells still learn the task as T grows. Hours on a CPU; "

@@ -18,7 +18,7 @@ import fnmatch
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ __all__ = ["RunSpec", "Entry", "expand", "get_grid", "grid_name_of", "declaratio
            "GRID_KEYS", "TASK_KEYS", "ONLY_KEYS"]
 
 GRID_KEYS = {"description": str, "variants": list, "tasks": list, "seeds": list, "model": dict, "train": dict,
-             "overrides": dict}
+             "overrides": dict, "variant_settings": dict}
 TASK_KEYS = {"task": str, "size": str, "params": dict, "variants": list}  # variants: this task's own, else the grid's
 ONLY_KEYS = ("task", "variant", "seed", "size")
 
@@ -101,10 +101,13 @@ class Entry:
     params: dict
     layers: tuple
     variants: tuple
+    by_variant: dict = field(default_factory=dict)  # variant -> its own (where, model, train) layer
 
     def run(self, variant: str, seed: int, grid: str, extra_layers=()) -> RunSpec:
-        """The run of `variant` with `seed`; `extra_layers` go after the declaration's own settings."""
-        layers = [self.layers[0], *extra_layers, *self.layers[1:]]
+        """The run of `variant` with `seed`; `extra_layers` go after the declaration's own settings,
+        the variant's own settings after those, `--set` last."""
+        own = [self.by_variant[variant]] if variant in self.by_variant else []
+        layers = [self.layers[0], *extra_layers, *self.layers[1:-1], *own, self.layers[-1]]
         return RunSpec.resolve(self.task, variant, seed, size=self.size, params=self.params, label=self.label,
                                grid=grid, layers=layers)
 
@@ -174,10 +177,11 @@ def check_declaration(kind: str, name: str, table: dict, schema: dict, required=
         bad = [v for v in table["seeds"] if not isinstance(v, int) or isinstance(v, bool)]
         if bad:
             raise ValueError(f"{where}: `seeds` must hold integers, got {bad[0]!r}.")
-    for task, override in (table.get("overrides") or {}).items():
-        if not isinstance(override, dict):
-            raise ValueError(f"{where}: overrides.{task} must be a table with `model` and `train`, got {override!r}.")
-        check_keys(f"{where} overrides.{task}", override, {"model": dict, "train": dict})
+    for key in ("overrides", "variant_settings"):
+        for name, override in (table.get(key) or {}).items():
+            if not isinstance(override, dict):
+                raise ValueError(f"{where}: {key}.{name} must be a table with `model` and `train`, got {override!r}.")
+            check_keys(f"{where} {key}.{name}", override, {"model": dict, "train": dict})
     return table
 
 
@@ -295,6 +299,10 @@ def task_entries(declaration: dict, where: str, cli: dict) -> list[Entry]:
     for key in overrides:
         get_task(key)
     variants = expand_variants(declaration["variants"])
+    by_variant = {}
+    for name, own in (declaration.get("variant_settings") or {}).items():
+        variant = zoo.get_variant(name).name  # an unknown name lists the valid ones
+        by_variant[variant] = (f"{where} variant_settings for {variant}", own.get("model", {}), own.get("train", {}))
     entries = []
     for entry in tasks:
         task = get_task(entry["task"])
@@ -308,8 +316,9 @@ def task_entries(declaration: dict, where: str, cli: dict) -> list[Entry]:
         own = expand_variants(entry["variants"]) if "variants" in entry else variants
         resolved = Entry(task, label, cli.get("size", entry.get("size", "default")),
                          {**entry.get("params", {}), **cli["params"].get(task.name, {})}, tuple(layers),
-                         tuple(v for v in own if runs_on(task, v)))
-        RunSpec.resolve(task, own[0], 0, size=resolved.size, params=resolved.params, layers=layers)  # checks
+                         tuple(v for v in own if runs_on(task, v)), by_variant)
+        for variant in [own[0], *[v for v in by_variant if v in own]]:
+            resolved.run(variant, 0, "")  # checks every setting before anything trains
         entries.append(resolved)
     return entries
 
@@ -324,6 +333,7 @@ def expand(grid: str, overrides: list[str] | None = None, only: str | None = Non
     for entry in task_entries(declaration, f"grid {name}", cli):
         if not entry.variants:
             continue
-        first = entry.run(entry.variants[0], seeds[0], name)
-        runs += [replace(first, variant=variant, seed=seed) for variant in entry.variants for seed in seeds]
+        for variant in entry.variants:
+            first = entry.run(variant, seeds[0], name)
+            runs += [replace(first, seed=seed) for seed in seeds]
     return select(runs, parse_only(only), f"grid {name!r}")

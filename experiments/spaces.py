@@ -62,7 +62,8 @@ __all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS", "SPA
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
 SPACE_KEYS = {"description": str, "variants": list, "tasks": list, "trials": int, "seed": int, "retrain_seeds": list,
-              "model": dict, "train": dict, "search": dict, "when": dict, "sampler": str, "pruner": str}
+              "model": dict, "train": dict, "search": dict, "when": dict, "sampler": str, "pruner": str,
+              "variant_settings": dict}
 CORE = ["vanilla", "lstm", "cifg", "gru", "mingru"]
 
 SPACES: dict[str, dict] = {

@@ -144,3 +144,20 @@ def test_a_key_given_twice_in_only_is_refused(command, tmp_path, capsys, monkeyp
     assert ("--only gives task twice (task=adding and task=copy_memory); give one task=pattern with "
             "alternatives joined by |") in capsys.readouterr().err
     assert not (tmp_path / "store.db").exists()
+
+
+def test_variant_settings_give_each_variant_its_own_size(tmp_path):
+    from experiments.planner import expand
+
+    runs = expand("repro-music")
+    units = {r.variant: r.model["units"] for r in runs}
+    assert units == {"vanilla": 100, "gru-original": 46, "peephole": 36}  # Chung et al.'s ~20k-parameter models
+    assert {r.train["weight_noise"] for r in runs} == {0.075} and len(runs) == 9
+    assert {r.model["units"] for r in expand("repro-music", ["model.units=8"])} == {8}  # --set comes last
+    path = tmp_path / "my-grid.toml"
+    path.write_text(GRID + '\n[variant_settings.gruu.model]\nunits = 4\n')
+    with pytest.raises(ValueError, match=r"unknown variant 'gruu'. Did you mean 'gru'"):
+        expand(str(path))
+    path.write_text(GRID + '\n[variant_settings.gru.model]\nunits = 0\n')
+    with pytest.raises(ValueError, match=r"model.units must be an integer >= 1, got 0"):
+        expand(str(path))

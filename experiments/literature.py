@@ -34,7 +34,9 @@ VERDICTS = ("agrees", "better", "worse", "not comparable")
 CLAIM_VERDICTS = ("supported", "contradicted", "mixed", "not shown", "consistent", "not decided", "not applicable here")
 # What a claim's `requires` may name: the runs' training examples and epochs (medians over the
 # runs of a task), or a task parameter such as the sequence length T.
-REQUIREMENTS = {"train_examples": "training sequences", "epochs": "epochs", "T": "steps (T)"}
+# "converged": the share of the runs that early stopping ended before their epoch limit.
+REQUIREMENTS = {"train_examples": "training sequences", "epochs": "epochs", "T": "steps (T)",
+                "converged": "of the runs stopped by early stopping, not by the epoch limit"}
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ class Claim:
     def short_of(self, runs: "TaskRuns") -> list[str]:
         """What a task's runs lack of the claim's conditions, in words (empty: they meet them)."""
         seen = {**runs.params, **runs.training}
-        return [f"{seen[key]:,.0f} {REQUIREMENTS[key]} (the claim assumes at least {least:,})"
+        return [f"{seen[key]:.0%} {REQUIREMENTS[key]} (the claim assumes {least:.0%})" if key == "converged" else
+                f"{seen[key]:,.0f} {REQUIREMENTS[key]} (the claim assumes at least {least:,})"
                 for key, least in self.requires.items() if key in seen and seen[key] < least]
 
     def __post_init__(self):
@@ -203,20 +206,26 @@ _LONG_ADDING = {"T": 200, "train_examples": 10000}
 _LONG_ADDING_TEXT = "found on long sequences (T = 600) with many training sequences"
 _FULL_MNIST = {"train_examples": 50000, "epochs": 3}
 _FULL_MNIST_TEXT = "found training on the whole MNIST training set (55-60k images) for several epochs"
+# Claims about the quality a variant ends at (after a search of its settings, trained until
+# early stopping): a run cut off by its epoch limit was still learning, and a faster learner is
+# not a better model.
+_CONVERGED = {"converged": 1.0}
+_CONVERGED_TEXT = "found on models trained until early stopping ended them"
 
 CLAIMS = [
     Claim("greff2017", "Section V-A, Fig. 3", "removing the forget gate (NFG) makes the LSTM significantly worse",
-          "nfg", "worse", "peephole"),
+          "nfg", "worse", "peephole", requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("greff2017", "Section V-A, Fig. 3", "removing the output activation (NOAF) makes the LSTM significantly worse",
-          "noaf", "worse", "peephole"),
+          "noaf", "worse", "peephole", requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("greff2017", "Section V-A, Fig. 3", "coupling the input and forget gates (CIFG) does not hurt significantly",
-          "cifg", "alike", "peephole"),
+          "cifg", "alike", "peephole", requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("greff2017", "Section V-A, Fig. 3", "removing the peepholes (NP, this zoo's `lstm`) does not hurt significantly",
-          "lstm", "alike", "peephole"),
+          "lstm", "alike", "peephole", requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("chung2014", "Section 5, Table 2", "gated units (GRU, LSTM) beat the tanh RNN", "gru", "better", "vanilla"),
-    Claim("chung2014", "Section 5", "the GRU is comparable to the LSTM", "gru", "alike", "lstm"),
+    Claim("chung2014", "Section 5", "the GRU is comparable to the LSTM", "gru", "alike", "lstm",
+          requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("jozefowicz2015", "Section 4", "with a forget-gate bias of 1 (as this zoo's `lstm`), the LSTM closes the gap "
-          "to the GRU", "lstm", "not_worse", "gru"),
+          "to the GRU", "lstm", "not_worse", "gru", requires=_CONVERGED, assumes=_CONVERGED_TEXT),
     Claim("le2015", "Section 4", "an RNN of ReLUs with identity initialisation (IRNN) learns long dependencies "
           "the tanh RNN cannot", "irnn", "better", "vanilla", ("adding", "seq_mnist")),
     Claim("bai2018", "Table 1", "on the adding problem the GRU beats the LSTM", "gru", "better", "lstm", ("adding",),
@@ -230,7 +239,8 @@ CLAIMS = [
           assumes=_FULL_MNIST_TEXT),
     Claim("field", "seed claim", "on row-by-row MNIST the LSTM is much better than the Elman RNN", "lstm", "better",
           "vanilla", ("seq_mnist",), match={"order": "row"}, requires=_FULL_MNIST, assumes=_FULL_MNIST_TEXT),
-    Claim("field", "seed claim", "the GRU reaches the LSTM's quality with fewer parameters", "gru", "not_worse", "lstm"),
+    Claim("field", "seed claim", "the GRU reaches the LSTM's quality with fewer parameters", "gru", "not_worse", "lstm",
+          requires=_CONVERGED, assumes=_CONVERGED_TEXT),
 ]
 
 

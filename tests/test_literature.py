@@ -274,3 +274,14 @@ def test_chung_et_al_are_compared_only_at_their_model_size():
     assert compare(gru, [8.5, 8.6], {}, False, (0, None)).verdict == "not comparable"  # size unknown
     chung = [p for p in PUBLISHED if p.source == "chung2014" and p.parameters]
     assert len(chung) == 12 and {p.task for p in chung} == {"jsb_chorales", "nottingham", "musedata", "piano_midi"}
+
+
+def test_a_claim_about_final_quality_needs_runs_that_early_stopping_ended():
+    (alike,) = [c for c in CLAIMS if c.text == "the GRU is comparable to the LSTM"]
+    cut_off = TaskRuns("ptb_char", {}, False, {"gru": [3.05, 3.06, 3.07], "lstm": [3.19, 3.2, 3.21]},
+                       {"epochs": 6, "converged": 0.0})
+    verdict = judge_claim(alike, {"ptb_char": cut_off})
+    assert verdict.verdict == "not applicable here"
+    assert "0% of the runs stopped by early stopping, not by the epoch limit (the claim assumes 100%)" in verdict.reason
+    stopped = TaskRuns("ptb_char", {}, False, cut_off.scores, {"epochs": 14, "converged": 1.0})
+    assert judge_claim(alike, {"ptb_char": stopped}).verdict == "contradicted"  # judged once they converged

@@ -84,7 +84,9 @@ def claim_rows(results: Results) -> list[dict]:
     runs, parameters = {}, {}
     for label, rows in finished.groupby("label"):
         task = get_task(rows["task"].iloc[0])
-        training = {"epochs": float(rows["epochs_run"].median())}
+        limit = rows["train"].map(lambda t: (t or {}).get("epochs", math.inf) if isinstance(t, dict) else math.inf)
+        training = {"epochs": float(rows["epochs_run"].median()),
+                    "converged": float((rows["epochs_run"] < limit).mean())}
         if "train_examples" in rows and not rows["train_examples"].isna().all():
             training["train_examples"] = float(rows["train_examples"].median())
         runs[label] = TaskRuns(task.name, rows["params"].iloc[0] or {}, task.higher_is_better,

@@ -168,7 +168,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: memory, paper, quick, repro-cpu, smoke, standard"),
+        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: memory, paper, quick, repro-cpu, repro-music, smoke, standard"),
         (["--set", "train.epoch=3"], r"unknown setting train.epoch.*valid train settings:.*epochs"),
         (["--set", "train.epochs=three"], r"train.epochs must be an integer, got 'three'"),
         (["--set", "model.dropout=1.5"], r"model.dropout must be in \[0, 1\), got 1.5"),
@@ -227,9 +227,9 @@ def test_a_later_model_setting_at_its_default_keeps_stored_run_keys():
     run = expand("smoke")[0]
     assert run.model["recurrent_dropout"] == run.model["input_dropout"] == run.train["momentum"] == 0.0
     assert run.model["context"] == "initial_state" and run.model["attention"] == "none"
-    assert run.train["jit_compile"] == "auto"
+    assert run.train["jit_compile"] == "auto" and run.train["weight_noise"] == 0.0
     # settings added after the first results
-    later = {"recurrent_dropout", "input_dropout", "momentum", "context", "attention", "jit_compile"}
+    later = {"recurrent_dropout", "input_dropout", "momentum", "context", "attention", "jit_compile", "weight_noise"}
     before = {"task": run.task, "size": run.size, "params": run.params, "variant": run.variant, "seed": run.seed,
               "model": {k: v for k, v in run.model.items() if k not in later},
               "train": {k: v for k, v in run.train.items() if k not in later}}

@@ -57,7 +57,10 @@ def check_report_folder(out: Path) -> Path:
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_report(out))):
         raise ValueError(f"{out} holds files that no report wrote; a report replaces its folder whole, so give "
                          "--out a new or empty folder, or one that a report wrote")
-    check_writable(out.parent, "the report")
+    try:
+        check_writable(out.parent, "the report")
+    except ValueError as error:
+        raise ValueError(f"cannot write the report to {out}: {str(error).split(': ', 1)[-1]}") from None
     return out
 
 

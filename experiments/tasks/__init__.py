@@ -126,15 +126,15 @@ class Task:
                 raise ValueError(
                     f"{self.name}.{key} must be one of {', '.join(map(str, valid))}, got {resolved[key]!r}."
                 )
+        for key, value in resolved.items():
+            # Integer parameters are counts and lengths; those whose default is 0 use 0 for "all".
+            if isinstance(value, int) and not isinstance(value, bool) and (value < 0 or value == 0 != self.params[key]):
+                raise ValueError(f"{self.name}.{key} must be positive, got {value!r}.")
         for key, (low, high) in self.bounds.items():
             if (low is not None and resolved[key] < low) or (high is not None and resolved[key] > high):
                 valid = f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
                 reason = f" ({self.bound_reasons[key]})" if key in self.bound_reasons else ""
                 raise ValueError(f"{self.name}.{key} must be {valid}{reason}, got {resolved[key]!r}.")
-        for key, value in resolved.items():
-            # Integer parameters are counts and lengths; those whose default is 0 use 0 for "all".
-            if isinstance(value, int) and not isinstance(value, bool) and (value < 0 or value == 0 != self.params[key]):
-                raise ValueError(f"{self.name}.{key} must be positive, got {value!r}.")
         if self.check is not None:
             self.check(resolved)
         return resolved

@@ -179,8 +179,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         record["gradient_norms"] = {"initial": initial_norms, "trained": probe()}
     if not diverged:
         record.update(_evaluate_and_save(model, data, task, topology, train_settings["batch_size"], run_dir))
-        if far_above_baseline(task, record["val"], record["baseline"]):
-            record.update(status="diverged", error=far_above_baseline(task, record["val"], record["baseline"]))
+        if reason := far_above_baseline(task, record["val"], record["baseline"]):
+            record.update(status="diverged", error=reason)
     if run_dir is not None:
         _write_history(run_dir / "history.csv", history)
     keras.mixed_precision.set_global_policy("float32")

@@ -74,7 +74,7 @@ def normalised_scores(finished):
     for label, rows in finished.groupby("label"):
         task = get_task(rows["task"].iloc[0])
         means = rows.groupby("variant")["score"].mean()
-        baseline = np.nanmean([b.get(task.metric, np.nan) for b in rows["baseline"] if isinstance(b, dict)])
+        baseline = task_baseline(rows, task.metric)
         best = means.max() if task.higher_is_better else means.min()
         span = best - baseline
         columns[label] = ((means - baseline) / span).clip(lower=0) if span and not math.isnan(span) else means * np.nan

@@ -98,18 +98,27 @@ def make_bach(params, seed):
                    info={"input_dim": PITCHES, "num_outputs": PITCHES})
 
 
+def frame_nll(y, p, weight) -> float:
+    """Bernoulli NLL summed over the pitches, averaged over the weighted frames (nats per frame)."""
+    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    nll = -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(-1)
+    return float((nll * weight).sum() / weight.sum())
+
+
 def score_frames(split, predictions, info):
     """Negative log-likelihood per frame (nats, summed over the 88 pitches), padding excluded."""
-    p = np.clip(np.asarray(predictions, dtype=np.float64), 1e-7, 1 - 1e-7)
-    nll = -(split.y * np.log(p) + (1 - split.y) * np.log(1 - p)).sum(-1)
-    weight = split.sample_weight
-    return {"nll_per_frame": float((nll * weight).sum() / weight.sum())}
+    return {"nll_per_frame": frame_nll(split.y, predictions, split.sample_weight)}
+
+
+def training_frequencies(split) -> np.ndarray:
+    """How often each pitch sounds in the split's real (weighted) frames."""
+    w = split.sample_weight[..., None]
+    return (split.y * w).sum((0, 1)) / w.sum()
 
 
 def pitch_frequency_baseline(dataset, params):
     """Every pitch on with its training frequency, independent of the past."""
-    w = dataset.train.sample_weight[..., None]
-    freq = (dataset.train.y * w).sum((0, 1)) / w.sum()
+    freq = training_frequencies(dataset.train)
     return score_frames(dataset.test, np.broadcast_to(freq, dataset.test.y.shape), dataset.info)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from experiments.data import data_dir, load_with_fallbacks, sha256_of
 from experiments.tasks import Dataset, Split, Task, register_task
+from experiments.tasks.music import frame_nll, training_frequencies
 
 __all__ = ["SETS", "load_rolls", "frame_nll", "frame_accuracy", "whole_sequences"]
 
@@ -133,13 +134,6 @@ def whole_sequences(rolls: list[np.ndarray]) -> Split:
     return Split(x, y, w)
 
 
-def frame_nll(y, p, weight) -> float:
-    """Bernoulli NLL summed over the keys, averaged over the weighted frames (nats per time step)."""
-    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
-    nll = -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(-1)
-    return float((nll * weight).sum() / weight.sum())
-
-
 def frame_accuracy(y, p, weight) -> float:
     """Bay et al. 2009: TP / (TP + FP + FN) summed over every frame, a key on where p > 0.5."""
     on, truth, real = np.asarray(p) > 0.5, np.asarray(y) > 0.5, np.asarray(weight)[..., None] > 0
@@ -155,8 +149,7 @@ def score(split, predictions, info):
 
 def key_frequency_baseline(dataset, params):
     """Every key on with its training frequency, independent of the past."""
-    w = dataset.train.sample_weight[..., None]
-    freq = (dataset.train.y * w).sum((0, 1)) / w.sum()
+    freq = training_frequencies(dataset.train)
     return score(dataset.test, np.broadcast_to(freq, dataset.test.y.shape), dataset.info)
 
 

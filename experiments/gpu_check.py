@@ -45,8 +45,8 @@ PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x
              "manylinux2014_x86_64", "manylinux1_x86_64"]
 # Every custom LSTM-family cell at the reference shape (their 2x target); the core and modern cells
 # also at 512 units (the 3x target) and at 1000 and 4000 steps.
-BENCH_VARIANTS = "lstm,gru,vanilla,peephole,cifg,nig,nfg,nog,niaf,noaf,fgr,mingru,minlstm,indrnn,lru"
-LONG_VARIANTS = "lstm,gru,vanilla,peephole,cifg,noaf,mingru,minlstm,indrnn,lru"
+BENCH_VARIANTS = "lstm,gru,vanilla,peephole,cifg,nig,nfg,nog,niaf,noaf,fgr,mingru,minlstm,indrnn,lru,rglru,slstm,mlstm"
+LONG_VARIANTS = "lstm,gru,vanilla,peephole,cifg,noaf,mingru,minlstm,indrnn,lru,rglru,slstm,mlstm"
 TINY = {"shapes": ["8x20x4x8"], "adding": {"T": 20, "n_train": 256, "n_val": 64, "n_test": 64},
         "mnist": {"n_train": 128, "n_val": 64, "n_test": 64}, "epochs": 2, "rounds": "1"}
 FULL = {"shapes": ["64x100x32x128", "64x100x32x512", "64x1000x32x128", "64x4000x32x128"],

@@ -74,8 +74,8 @@ def run_sequence(step, xs, state, mask=None):
     for t in range(xs.shape[1]):
         new = step(xs[:, t], state)
         if mask is not None:
-            keep = mask[:, t][:, None]
-            new = tuple(np.where(keep, n, s) for n, s in zip(new, state))
+            keep = mask[:, t]
+            new = tuple(np.where(keep.reshape(-1, *[1] * (np.ndim(s) - 1)), n, s) for n, s in zip(new, state))
         state = new
         outputs.append(state[0])
     return np.stack(outputs, axis=1), state
@@ -131,3 +131,60 @@ def lru_step(u, x, nu_log, theta_log, gamma_log, B, C, D):
     x_new = lam * x + np.exp(gamma_log) * (u @ B)
     y = (x_new @ C).real + u @ D
     return y, x_new
+
+
+# --- the cells of 2024 (written from the papers) ------------------------------------------------
+
+def _log_forget(f_pre, forget):
+    return -np.logaddexp(0.0, -f_pre) if forget == "sigmoid" else f_pre
+
+
+def slstm_step(x, h, c, n, m, W, R_heads, b, *, forget="sigmoid", stabilised=True, h_seen=None):
+    """Beck et al. 2024, section 2.2: gates [i, f, z, o] from W x + R h' + b, R block-diagonal
+    (`R_heads`: (heads, d, 4 d), each head's [i, f, z, o] of its d units). i = exp(i~),
+    c = f c' + i z, n = f n' + i, h = o c / n; stabilised (eq. 15-17) with m = max(log f + m', i~)
+    and m = i~ at the first step (n' = 0), or computed as written (`stabilised=False`, m stays 0)."""
+    heads, d = R_heads.shape[0], R_heads.shape[1]
+    hs = h if h_seen is None else h_seen
+    rec = np.einsum("bhd,hde->bhe", hs.reshape(len(hs), heads, d), R_heads).reshape(len(hs), heads, 4, d)
+    rec = rec.transpose(0, 2, 1, 3).reshape(len(hs), 4 * heads * d)
+    i_pre, f_pre, z_pre, o_pre = blocks(x @ W + rec + b, 4)
+    log_f = _log_forget(f_pre, forget)
+    if stabilised:
+        m_new = np.where(n == 0, i_pre, np.maximum(log_f + m, i_pre))
+        i, f = np.exp(i_pre - m_new), np.exp(np.where(n == 0, -np.inf, log_f + m - m_new))  # f' C' = 0 when n' = 0
+    else:
+        m_new, i, f = m, np.exp(i_pre), np.exp(log_f)
+    c = f * c + i * np.tanh(z_pre)
+    n = f * n + i
+    return sigmoid(o_pre) * c / n, c, n, m_new
+
+
+def mlstm_step(x, h, C, n, m, W, Wg, b, bg, heads, *, forget="sigmoid", stabilised=True):
+    """Beck et al. 2024, section 2.3, per head of size d: q, k / sqrt(d), v, o from W x + b
+    (blocks [q, k, v, o]); scalar i~, f~ per head from Wg x + bg (blocks [i, f]);
+    C = f C' + i v k^T, n = f n' + i k, h = o * C q / max(|n.q|, 1), or stabilised (eq. 27-29)
+    with the bound exp(-m). `C`: (batch, heads, d, d), `n`: (batch, heads, d), `m`: (batch, heads)."""
+    batch, units = len(x), W.shape[1] // 4
+    d = units // heads
+    q, k, v, o_pre = (a.reshape(batch, heads, d) for a in blocks(x @ W + b, 4))
+    k = k / np.sqrt(d)
+    i_pre, f_pre = blocks(x @ Wg + bg, 2)
+    log_f = _log_forget(f_pre, forget)
+    if stabilised:
+        m_new = np.maximum(log_f + m, i_pre)
+        i, f, bound = np.exp(i_pre - m_new), np.exp(log_f + m - m_new), np.exp(-m_new)
+    else:
+        m_new, i, f, bound = m, np.exp(i_pre), np.exp(log_f), 1.0
+    C = f[..., None, None] * C + i[..., None, None] * np.einsum("bhv,bhk->bhvk", v, k)
+    n = f[..., None] * n + i[..., None] * k
+    h_tilde = np.einsum("bhvk,bhk->bhv", C, q) / np.maximum(np.abs(np.einsum("bhk,bhk->bh", n, q)), bound)[..., None]
+    return (sigmoid(o_pre) * h_tilde).reshape(batch, units), C, n, m_new
+
+
+def rglru_step(x, h, W, b, Lambda, c=8.0):
+    """De et al. 2024, eq. 1-4 on blocks [r, i, u] of W x + b: a = sigmoid(Lambda),
+    a_t = a^(c r_t), h = a_t h' + sqrt(1 - a_t^2) (i_t u_t)."""
+    r_pre, i_pre, u = blocks(x @ W + b, 3)
+    a_t = sigmoid(Lambda) ** (c * sigmoid(r_pre))
+    return a_t * h + np.sqrt(1 - a_t ** 2) * (sigmoid(i_pre) * u)

@@ -12,8 +12,11 @@ from reference import (
     lstm_step,
     mingru_step,
     minlstm_step,
+    mlstm_step,
     mut_step,
+    rglru_step,
     run_sequence,
+    slstm_step,
 )
 
 import zoo
@@ -119,6 +122,23 @@ def _lru_reference(cell, w, xs, mask, recurrent_mask):
     return outputs, (y, np.concatenate([state.real, state.imag], axis=-1))  # the layer's states: [y, Re x | Im x]
 
 
+def _slstm_reference(cell, w, xs, mask, recurrent_mask, stabilised=True):
+    zeros = _zeros(BATCH, UNITS)
+    step = lambda x, s: slstm_step(x, *s, w["kernel"], w["recurrent_kernel"], w["bias"],  # noqa: E731
+                                   forget=cell.forget_activation, stabilised=stabilised, h_seen=s[0] * recurrent_mask)
+    return run_sequence(step, xs, (zeros, zeros, zeros, zeros), mask)
+
+
+def _mlstm_reference(cell, w, xs, mask, recurrent_mask, stabilised=True):
+    heads, d = cell.heads, cell.head_size
+    init = (_zeros(len(xs), UNITS), np.zeros((len(xs), heads, d, d)), np.zeros((len(xs), heads, d)),
+            np.zeros((len(xs), heads)))
+    step = lambda x, s: mlstm_step(x, *s, w["kernel"], w["gate_kernel"], w["bias"], w["gate_bias"], heads,  # noqa: E731
+                                   forget=cell.forget_activation, stabilised=stabilised)
+    outputs, (h, C, n, m) = run_sequence(step, xs, init, mask)
+    return outputs, (h, C.reshape(len(xs), -1), n.reshape(len(xs), -1), m)  # the layer's states: flattened
+
+
 MODERN = {
     "mingru": lambda cell, w, xs, mask, rm: run_sequence(
         lambda x, s: (mingru_step(x, s[0], w["kernel"], w["bias"]),), xs, (_zeros(BATCH, UNITS),), mask),
@@ -129,6 +149,11 @@ MODERN = {
         (_zeros(BATCH, UNITS),), mask),
     "mut": _mut_reference,
     "lru": _lru_reference,
+    "slstm": _slstm_reference,
+    "mlstm": _mlstm_reference,
+    "rglru": lambda cell, w, xs, mask, rm: run_sequence(
+        lambda x, s: (rglru_step(x, s[0], w["kernel"], w["bias"], w["recurrence_param"], cell.gate_exponent),), xs,
+        (_zeros(BATCH, UNITS),), mask),
 }
 
 
@@ -155,8 +180,8 @@ def test_cell_matches_numpy_reference(name, masked, rng):
 HOISTABLE = [n for n in one_directional() if isinstance(zoo.make_cell(n, 1), zoo.cells.HoistableCell)]
 
 
-def test_the_elman_lstm_and_gru_families_can_hoist_their_input_projection():
-    assert {zoo.get_variant(n).family for n in HOISTABLE} == {"elman", "lstm", "gru"}
+def test_the_elman_lstm_gru_and_xlstm_families_can_hoist_their_input_projection():
+    assert {zoo.get_variant(n).family for n in HOISTABLE} == {"elman", "lstm", "gru", "slstm", "mlstm"}
 
 
 @pytest.mark.parametrize("scan", ["stepwise", "sequential"])

@@ -30,9 +30,10 @@ from typing import Any, Callable, Mapping
 import keras
 
 from zoo.cells import ElmanCell, GatedCell, GRUCell
+from zoo.cells_2024 import MLSTMCell, RGLRUCell, SLSTMCell
 from zoo.checks import unknown_name
 from zoo.modern_cells import IndRNNCell, LRUCell, MinGRUCell, MinLSTMCell, MUTCell
-from zoo.scan import ProjectedRNN, ZooRNN
+from zoo.scan import MatrixMemoryRNN, ProjectedRNN, ZooRNN
 
 __all__ = ["Family", "register_family", "get_family", "list_families", "kernel_flops"]
 
@@ -171,3 +172,22 @@ register_family(Family("indrnn", IndRNNCell, "independently recurrent units: ele
 register_family(Family("lru", LRUCell, "linear recurrent unit: complex diagonal linear recurrence, linear read-out",
                        layer=ProjectedRNN))
 register_family(Family("mut", MUTCell, "the three architectures found by Jozefowicz et al.'s search"))
+
+
+def _slstm_flops(cell, input_dim):
+    """The input matmul and the block-diagonal recurrent one (heads x size x 4 size)."""
+    return 2.0 * (input_dim * 4 * cell.units + cell.heads * cell.head_size * 4 * cell.head_size)
+
+
+def _mlstm_flops(cell, input_dim):
+    """The input matmul, then per head the memory write (v k^T) and read (C q): 2 d^2 each."""
+    return 2.0 * input_dim * (4 * cell.units + 2 * cell.heads) + 4.0 * cell.heads * cell.head_size ** 2
+
+
+# The cells of 2024: the xLSTM cells (the sLSTM's gates read h_{t-1}; the mLSTM's read x_t only,
+# so its memory also has a parallel form) and Griffin's RG-LRU, a linear element-wise recurrence.
+register_family(Family("slstm", SLSTMCell, "xLSTM's sLSTM: exponential gating, normaliser and stabiliser states",
+                       layer=ZooRNN, flops=_slstm_flops))
+register_family(Family("mlstm", MLSTMCell, "xLSTM's mLSTM: matrix memory with a covariance update, gates from x_t",
+                       layer=MatrixMemoryRNN, flops=_mlstm_flops))
+register_family(Family("rglru", RGLRUCell, "Griffin's real-gated linear recurrent unit", layer=ProjectedRNN))

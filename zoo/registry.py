@@ -2,7 +2,7 @@
 
     >>> import zoo
     >>> zoo.list_variants("*lstm*")
-    ['bi-lstm', 'bi-minlstm', 'lstm', 'minlstm']
+    ['bi-lstm', 'bi-minlstm', 'bi-mlstm', 'bi-slstm', 'lstm', 'minlstm', 'mlstm', 'slstm']
     >>> zoo.get_variant("cifg").citation
     'Greff et al. 2015, LSTM: A Search Space Odyssey'
 """
@@ -343,6 +343,32 @@ for _variant in [
             "lambda = exp(-exp(nu) + i exp(theta)); x = lambda*x' + gamma*(B u); y = Re(C x) + D u",
             tags=("modern",),
             advice="very long sequences, stacked with non-linear layers between (as in the paper)"),
+]:
+    register_variant(_variant)
+
+_XLSTM = "Beck et al. 2024, xLSTM: Extended Long Short-Term Memory"
+for _variant in [
+    Variant("slstm", "slstm", "scalar xLSTM: exponential input gate, normaliser state, stabilised; recurrent "
+            "weights per head", _XLSTM,
+            "i = exp(i~); f = sig(f~) or exp(f~); z = tanh(z~); o = sig(o~), each W x + R h' + b; "
+            "c = f*c' + i*z; n = f*n' + i; h = o*c/n; stabiliser m = max(log f + m', i~)",
+            tags=("modern",),
+            advice="an LSTM whose exponential input gate can revise what it stored (state tracking, "
+                   "Beck et al.); the cost of an LSTM step"),
+    Variant("mlstm", "mlstm", "matrix xLSTM: a d x d memory per head written by v k^T, gates from x_t only",
+            _XLSTM,
+            "q, k/sqrt(d), v, o = W x + b; i = exp(i~), f = sig(f~) (scalars per head); "
+            "C = f*C' + i*v k^T; n = f*n' + i*k; h = o*(C q)/max(|n.q|, 1)",
+            tags=("modern",),
+            advice="associative recall (storing key-value pairs); trains in a parallel form like attention"),
+    Variant("rglru", "rglru", "real-gated linear recurrent unit (Hawk, Griffin): gated diagonal decay, "
+            "normalised input, linear in h",
+            "De et al. 2024, Griffin: Mixing Gated Linear Recurrences with Local Attention for Efficient "
+            "Language Models",
+            "r = sig(W_a x + b_a); i = sig(W_x x + b_x); log a_t = -8 r softplus(-Lambda); "
+            "h = a_t*h' + sqrt(1 - a_t^2)*(i*(W_u x + b_u))",
+            tags=("modern",),
+            advice="long sequences: no matmul in the loop, a parallel scan on a GPU, an input-dependent decay"),
 ]:
     register_variant(_variant)
 

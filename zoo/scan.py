@@ -25,7 +25,7 @@ from keras import ops
 from zoo._keras_private import backend_rnn
 from zoo.cell_base import HoistableCell, complex_update
 
-__all__ = ["ProjectedRNN", "ZooRNN", "linear_scan", "sequential_scan"]
+__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "linear_scan", "sequential_scan"]
 
 
 def _mul(x, y):
@@ -250,3 +250,30 @@ class ZooRNN(keras.layers.RNN):
                            unroll=self.unroll, input_length=sequences.shape[1],
                            zero_output_for_mask=self.zero_output_for_mask, return_all_outputs=self.return_sequences)
 
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MatrixMemoryRNN(ZooRNN):
+    """`ZooRNN` for a cell whose memory can also be computed for every step at once
+    (`zoo.cells_2024.MLSTMCell`: `parallel`): with `scan="parallel"` the whole sequence in one
+    pass of T x T work per head instead of a time loop; the other forms as `ZooRNN`. A masked
+    step writes nothing and its output is the last one (zeros with `zero_output_for_mask`), as in
+    Keras' loop."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        if cell.loop() != "parallel":
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        sequences = _input_dropout(cell, sequences, training)
+        if self.go_backwards:
+            sequences = ops.flip(sequences, axis=1)
+            mask = None if mask is None else ops.flip(mask, axis=1)
+        outputs, memory = cell.parallel(cell.project(sequences), initial_state, mask)
+        if mask is not None:  # a masked step repeats the last output (the initial one before any)
+            keep = ops.cast(ops.expand_dims(mask, -1), outputs.dtype)
+            outputs = linear_scan(1.0 - keep + ops.zeros_like(outputs), keep * outputs, initial_state[0])
+        last = outputs[:, -1]
+        if mask is not None and self.zero_output_for_mask:
+            outputs = outputs * keep
+        return outputs[:, -1], outputs, [last, *memory]

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="shapes BATCHxSTEPSxFEATURESxUNITS; every variant runs at the first, the "
                              "--long-variants at the others (default: 64x100x32x128 64x400x32x128 "
                              "64x1000x32x128 64x100x32x512)")
-    parser.add_argument("--long-variants", default="vanilla,lstm,peephole,niaf,noaf,cifg,gru,mingru,minlstm,indrnn,lru",
+    parser.add_argument("--long-variants", default="vanilla,lstm,peephole,niaf,noaf,cifg,gru,mingru,minlstm,indrnn,lru,rglru,slstm,mlstm",
                         help="variants also timed at the shapes other than the reference (default: the "
                              "one-directional core variants and the fast modern cells; '*' for all, which "
                              "takes much longer)")

@@ -173,7 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", default="quick", help="grid name (see `grids`); default quick")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting: model.units=64, train.epochs=3, params.adding.T=100, seeds=0,1, size=smoke")
-    p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
+    p.add_argument("--only", help="filter runs by task, variant, seed, size or label (the task with its parameters), "
+                   "e.g. 'task=adding,variant=gru|lstm' or 'label=adding(T=400)' (shell patterns)")
     _add_training_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -181,7 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--space", default="quick", help="search space (see `spaces`); default quick")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a fixed setting, the size or a task parameter (not what the space samples)")
-    p.add_argument("--only", help="filter runs, e.g. 'task=adding,variant=gru|lstm' (shell patterns)")
+    p.add_argument("--only", help="filter runs by task, variant, seed, size or label (the task with its parameters), "
+                   "e.g. 'task=adding,variant=gru|lstm' or 'label=adding(T=400)' (shell patterns)")
     _add_training_options(p)
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_search)

@@ -101,7 +101,7 @@ GRIDS: dict[str, dict[str, Any]] = {
         "description": "the memory horizon: adding and copy memory at T = 50, 100, 200, 400, 1000 (10,000 sequences, "
                        "12 epochs: 1,884 updates); which cells still learn the task as T grows. Hours on a CPU; "
                        "`--only 'task=adding*,seed=0'` for a first look",
-        "variants": ["vanilla", "irnn", "lstm", "gru", "mingru", "indrnn"],
+        "variants": ["vanilla", "irnn", "lstm", "gru", "mingru", "indrnn", "slstm", "mlstm", "rglru"],
         "tasks": [{"task": task, "size": "default", "params": {"T": T, "n_train": 10000, "n_val": 500, "n_test": 500}}
                   for task in ("adding", "copy_memory") for T in (50, 100, 200, 400, 1000)],
         "seeds": [0, 1],

@@ -37,7 +37,7 @@ __all__ = ["RunSpec", "Entry", "expand", "get_grid", "grid_name_of", "declaratio
 GRID_KEYS = {"description": str, "variants": list, "tasks": list, "seeds": list, "model": dict, "train": dict,
              "overrides": dict, "variant_settings": dict}
 TASK_KEYS = {"task": str, "size": str, "params": dict, "variants": list}  # variants: this task's own, else the grid's
-ONLY_KEYS = ("task", "variant", "seed", "size")
+ONLY_KEYS = ("task", "variant", "seed", "size", "label")  # label: the task with its parameters, e.g. adding(T=400)
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ def parse_only(expression: str | None) -> dict[str, list[str]]:
 
 
 def _value_of(run, key: str) -> str:
-    return {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size}[key]
+    return {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size, "label": run.label}[key]
 
 
 def select(runs: list, filters: dict[str, list[str]], where: str, candidates: list | None = None) -> list:

@@ -146,6 +146,17 @@ def test_a_key_given_twice_in_only_is_refused(command, tmp_path, capsys, monkeyp
     assert not (tmp_path / "store.db").exists()
 
 
+def test_only_selects_a_task_by_its_parameters_through_its_label():
+    from experiments.planner import expand
+
+    runs = expand("memory", only="label=adding(T=100)|adding(T=400),variant=lstm|mlstm,seed=0")
+    assert sorted((r.variant, r.params["T"]) for r in runs) == [("lstm", 100), ("lstm", 400), ("mlstm", 100),
+                                                                ("mlstm", 400)]
+    with pytest.raises(ValueError, match=r"--only label='adding\(T=300\)' matches nothing in grid 'memory'; "
+                                         r"valid label values: adding\(T=100\), adding\(T=1000\)"):
+        expand("memory", only="label=adding(T=300)")
+
+
 def test_variant_settings_give_each_variant_its_own_size(tmp_path):
     from experiments.planner import expand
 

@@ -176,7 +176,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
         (["--set", "train.optimizer=adamm"], r"train.optimizer must be one of adam, adamw"),
         (["--set", "colour=red"], r"unknown setting 'colour'"),
         (["--only", "variant=transformer"], r"--only variant='transformer' matches nothing.*valid variant values: cifg, lstm"),
-        (["--only", "flavour=x"], r"--only key 'flavour' is unknown; valid keys: task, variant, seed, size"),
+        (["--only", "flavour=x"], r"--only key 'flavour' is unknown; valid keys: task, variant, seed, size, label"),
         (["--set", "params.adding.T=-4"], r"adding.T must be positive, got -4"),
         (["--set", "params.adding.length=4"], r"unknown parameter 'length' for task 'adding'"),
         (["--set", "size=huge"], r"unknown size 'huge'.*smoke, default, paper"),

@@ -96,6 +96,24 @@ SPACES: dict[str, dict] = {
             "train.batch_size": ("choice", [32, 64]),
         },
     },
+    "modern": {
+        "description": "the cells after the LSTM and GRU (2015-2024) against them on a CPU: adding at T=100 and "
+                       "row-by-row MNIST, small sizes, 6 trials each, the best setting over 3 seeds",
+        "variants": ["lstm", "gru", "mingru", "minlstm", "indrnn", "lru", "rglru", "slstm", "mlstm"],
+        "tasks": [
+            {"task": "adding", "size": "default", "params": {"T": 100, "n_train": 2000, "n_val": 500, "n_test": 1000}},
+            {"task": "seq_mnist", "size": "default", "params": {"n_train": 3000, "n_val": 500, "n_test": 2000}},
+        ],
+        "trials": 6,
+        "seed": 0,
+        "retrain_seeds": [0, 1, 2],
+        "model": {}, "train": {"epochs": 5, "patience": 2, "clipnorm": 1.0},
+        "search": {
+            "train.learning_rate": ("log_uniform", 3e-4, 3e-2),
+            "model.units": ("log_int", 16, 64),
+            "train.batch_size": ("choice", [32, 64]),
+        },
+    },
     "greff": {
         "description": "Greff et al. 2015 for many workers or a GPU: every LSTM-family variant on music, language "
                        "and tagging, 100 trials each",

@@ -88,7 +88,7 @@ def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypa
 def test_an_unknown_space_or_a_searched_setting_in_set_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
     assert main(["search", "--space", "quik"]) == 2
-    assert "unknown search space 'quik'. Did you mean 'quick'? Valid search spaces: greff, quick, smoke" in capsys.readouterr().err
+    assert "unknown search space 'quik'. Did you mean 'quick'? Valid search spaces: greff, modern, quick, smoke" in capsys.readouterr().err
     assert main(["search", "--space", "smoke", "--set", "train.learning_rate=0.1"]) == 2
     assert "--set cannot fix what the search samples" in capsys.readouterr().err
     assert not (tmp_path / "store.db").exists()

@@ -173,3 +173,24 @@ def test_a_layer_says_what_computes_it():
     assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "ZooRNN(GatedCell, stepwise)"
     assert zoo.recurrent_layer("gru", 4, implementation="zoo", cell_options={"scan": "sequential"}).runs_as == (
         "ZooRNN(GRUCell, sequential)")
+
+
+BIDIRECTIONAL_LOOPS = [(n, s) for n in PROJECTED + ["rglru"] for s in ("sequential", "parallel")
+                       if s in zoo.make_cell(n, 1).loops] + [("mlstm", "sequential"), ("mlstm", "parallel")]
+
+
+@pytest.mark.parametrize("name, scan", BIDIRECTIONAL_LOOPS)
+def test_a_bidirectional_twin_gives_the_step_loops_outputs_at_padded_steps_on_every_loop(name, scan, rng):
+    """Keras' Bidirectional asks its layers for zeros at masked steps when it returns sequences;
+    every loop form honours that, so a model gives the same numbers whatever form its device takes."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    mask = keras.ops.convert_to_tensor(MASK)
+    stepwise = zoo.recurrent_layer(f"bi-{name}", UNITS, return_sequences=True, cell_options={"scan": "stepwise"})
+    stepwise.build((None, STEPS, INPUT_DIM))
+    randomize_weights(stepwise, rng, scale=0.3)
+    other = zoo.recurrent_layer(f"bi-{name}", UNITS, return_sequences=True, cell_options={"scan": scan})
+    other.build((None, STEPS, INPUT_DIM))
+    other.set_weights(stepwise.get_weights())
+    want = np.asarray(stepwise(xs, mask=mask))
+    assert np.all(want[2, 2:] == 0.0)  # zeros where the sequence of length 2 is padded
+    np.testing.assert_allclose(np.asarray(other(xs, mask=mask)), want, rtol=1e-4, atol=1e-5)

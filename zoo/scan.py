@@ -152,7 +152,8 @@ class ProjectedRNN(keras.layers.RNN):
         mask = None if mask is None else ops.transpose(mask, (1, 0))
         # Without return_sequences only the last state is kept (unless a masked last step would
         # need the output carried from before it).
-        last_only = not self.return_sequences and not (mask is not None and cell.readout_uses_input)
+        last_only = not self.return_sequences and not (mask is not None and (cell.readout_uses_input
+                                                                            or self.zero_output_for_mask))
         inputs, update = self._loop(projected, initial_state[-1], training)
         states_seq = sequential_scan(update, inputs, initial_state[-1], mask, return_all=not last_only)
         if last_only:
@@ -187,10 +188,13 @@ class ProjectedRNN(keras.layers.RNN):
             outputs = ops.transpose(outputs, (1, 0, 2))
             states_seq = ops.transpose(states_seq, (1, 0, 2))
             mask = None if mask is None else ops.transpose(mask, (1, 0))
+        keep = None if mask is None else ops.cast(ops.expand_dims(mask, -1), outputs.dtype)
         if mask is not None and cell.readout_uses_input:  # a masked step repeats the last output (zeros before any)
-            keep = ops.cast(ops.expand_dims(mask, -1), outputs.dtype)
             outputs = linear_scan(1.0 - keep + ops.zeros_like(outputs), keep * outputs, ops.zeros_like(outputs[:, 0]))
-        return outputs[:, -1], outputs, self._final_states(outputs[:, -1], states_seq[:, -1])
+        last_output = outputs[:, -1]  # what the state keeps, whatever the outputs show
+        if mask is not None and self.zero_output_for_mask:  # as Keras' loop (Bidirectional sets it with sequences)
+            outputs = outputs * keep
+        return outputs[:, -1], outputs, self._final_states(last_output, states_seq[:, -1])
 
     def _final_states(self, last_output, last_state):
         return [last_state] if self.cell.output_is_state else [last_output, last_state]

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 import zoo
+from experiments.batching import predict_by_length
 from experiments.vocabulary import Vocabulary
 from zoo.checks import unknown_name
 
@@ -29,6 +30,8 @@ __all__ = ["Topology", "register_topology", "get_topology", "list_topologies", "
 
 
 def _predict_outputs(model, split, info: dict, batch_size: int):
+    if split.lengths is not None:
+        return predict_by_length(model, split, batch_size)
     return model.predict(split.x, batch_size=batch_size, verbose=0)
 
 

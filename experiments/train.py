@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import zoo
+from experiments.batching import LengthBatches
 from experiments.planner import RunSpec
 from experiments.tasks import Dataset, Task, get_task
 from experiments.topologies import get_topology
@@ -147,7 +148,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     asked = _stop_when_asked(stop, prune)
     callbacks = _callbacks(spec, run_dir, asked, timer)
     start = time.perf_counter()
-    history = _fit(model, data, train_settings, callbacks, log)
+    history = _fit(model, data, train_settings, callbacks, log, spec.seed)
     train_seconds = time.perf_counter() - start
     if stop():
         raise Interrupted(stop())
@@ -200,17 +201,23 @@ def _callbacks(spec: RunSpec, run_dir: Path | None, asked, timer) -> list:
             timer, *(_tensorboard(spec, run_dir) if run_dir is not None else [])]
 
 
-def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log) -> dict[str, list[float]]:
+def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed: int) -> dict[str, list[float]]:
     """Train on the training split, validated on the validation split; the history per epoch.
     Keras' epoch lines go to `log` (the run log), not to the terminal."""
     train, val = data.train, data.val
+    batch_size = train_settings["batch_size"]
     with contextlib.redirect_stdout(log if log is not None else io.StringIO()):
-        fit = model.fit(
-            train.x, train.y, sample_weight=train.sample_weight,
-            validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
-            batch_size=train_settings["batch_size"], epochs=train_settings["epochs"], shuffle=True,
-            callbacks=callbacks, verbose=2,
-        )
+        if train.lengths is not None:  # sequences of very different lengths: batches of similar ones
+            fit = model.fit(LengthBatches(train, batch_size, seed=seed),
+                            validation_data=LengthBatches(val, batch_size, shuffle=False),
+                            epochs=train_settings["epochs"], callbacks=callbacks, verbose=2)
+        else:
+            fit = model.fit(
+                train.x, train.y, sample_weight=train.sample_weight,
+                validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
+                batch_size=batch_size, epochs=train_settings["epochs"], shuffle=True,
+                callbacks=callbacks, verbose=2,
+            )
     return {k: [float(v) for v in values] for k, values in fit.history.items()}
 
 

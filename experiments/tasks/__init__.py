@@ -34,11 +34,15 @@ METRIC_RANGES = {
 
 @dataclass
 class Split:
-    """One split: inputs, targets and (optional) per-target weights, 0 on padding."""
+    """One split: inputs, targets and (optional) per-target weights, 0 on padding. Given
+    `lengths`, training and evaluation read it in batches of similar length
+    (`experiments.batching`)."""
 
     x: Any
     y: np.ndarray
     sample_weight: np.ndarray | None = None
+    lengths: np.ndarray | None = None  # real steps of each sequence padded at the end: batched by length
+
 
     def __len__(self):
         first = self.x[0] if isinstance(self.x, (list, tuple)) else self.x

@@ -122,7 +122,8 @@ def load_rolls(task: str) -> dict[str, list[np.ndarray]]:
 
 def whole_sequences(rolls: list[np.ndarray]) -> Split:
     """Every sequence whole, padded to the longest: input frames 0..t-1 (a silent frame first),
-    target frame t, weight 1 on every real frame and 0 on padding."""
+    target frame t, weight 1 on every real frame and 0 on padding; read in batches of similar
+    length (`lengths`)."""
     longest = max(len(r) for r in rolls)
     x = np.zeros((len(rolls), longest, KEYS), "float32")
     y = np.zeros_like(x)
@@ -131,7 +132,7 @@ def whole_sequences(rolls: list[np.ndarray]) -> Split:
         y[i, :len(roll)] = roll
         x[i, 1:len(roll)] = roll[:-1]
         w[i, :len(roll)] = 1
-    return Split(x, y, w)
+    return Split(x, y, w, lengths=np.array([len(r) for r in rolls]))
 
 
 def frame_accuracy(y, p, weight) -> float:

@@ -1,0 +1,90 @@
+"""Batches of sequences of similar length, for splits whose sequences are padded at the end to
+the longest (`Split.lengths` given).
+
+A recurrent loop costs as many steps as the batch is long: with whole sequences of very
+different lengths (MuseData's run from 16 to 4,273 frames), padding every batch to the split's
+longest would make most of the work padding. Sorting by length and cutting each batch to its own
+longest keeps the work close to the real frames. The loss and the metrics are unchanged: padded
+steps carry weight 0 and come after every real step of their sequence, so a causal model's
+outputs at real steps do not depend on how much padding follows.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+__all__ = ["length_batches", "LengthBatches", "predict_by_length", "ROUND_STEPS_TO"]
+
+# A batch is cut to its longest sequence rounded up to a multiple of this, so that a compiled
+# training step (JAX compiles once per shape) sees a few lengths, not one per batch.
+ROUND_STEPS_TO = 32
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """Indices of each batch: the sequences sorted by length and cut into batches of
+    `batch_size`. Given `rng`, sequences of equal length come in a random order and the batches
+    in a random order (a new draw each epoch); without it, the order is fixed (evaluation)."""
+    lengths = np.asarray(lengths)
+    ties = rng.random(len(lengths)) if rng is not None else np.zeros(len(lengths))
+    order = np.lexsort((ties, lengths))
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
+
+
+def _steps(lengths: np.ndarray, index: np.ndarray, limit: int) -> int:
+    longest = int(lengths[index].max())
+    return min(limit, -(-longest // ROUND_STEPS_TO) * ROUND_STEPS_TO)
+
+
+def _cut(split, index: np.ndarray):
+    steps = _steps(split.lengths, index, split.y.shape[1])
+    weight = None if split.sample_weight is None else split.sample_weight[index, :steps]
+    return split.x[index, :steps], split.y[index, :steps], weight
+
+
+class LengthBatches(keras.utils.PyDataset):
+    """The batches of `length_batches` for `model.fit`: (x, y, sample_weight), each cut to the
+    batch's longest sequence; a new order every epoch when shuffled (from `seed`)."""
+
+    def __init__(self, split, batch_size: int, seed: int | None = None, shuffle: bool = True):
+        super().__init__()
+        self.split, self.batch_size = split, batch_size
+        self.rng = np.random.default_rng(seed) if shuffle else None
+        self.batches = self._two_lengths_first(length_batches(split.lengths, batch_size, self.rng))
+
+    def _two_lengths_first(self, batches):
+        """Keras takes a PyDataset's shapes on TensorFlow from its first two batches: where the
+        batches have more than one length, the first two differ, so the steps axis stays free."""
+        steps = [_steps(self.split.lengths, b, self.split.y.shape[1]) for b in batches]
+        other = next((j for j in range(1, len(batches)) if steps[j] != steps[0]), None)
+        if other is not None:
+            batches[1], batches[other] = batches[other], batches[1]
+        return batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, i):
+        x, y, weight = _cut(self.split, np.sort(self.batches[i]))
+        return (x, y) if weight is None else (x, y, weight)
+
+    def on_epoch_end(self):
+        if self.rng is not None:
+            self.batches = length_batches(self.split.lengths, self.batch_size, self.rng)
+
+
+def predict_by_length(model, split, batch_size: int) -> np.ndarray:
+    """`model`'s outputs for every sequence of `split`, computed batch by batch in length order
+    and laid out as the padded split (zeros at padded steps)."""
+    out = None
+    for index in length_batches(split.lengths, batch_size):
+        index = np.sort(index)
+        x, _, _ = _cut(split, index)
+        predicted = np.asarray(model.predict_on_batch(x))
+        if out is None:
+            out = np.zeros((len(split), split.y.shape[1], *predicted.shape[2:]), predicted.dtype)
+        out[index, :predicted.shape[1]] = predicted
+    return out

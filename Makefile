@@ -14,7 +14,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean
+.PHONY: help install test test-tf test-jax run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|memory|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
@@ -61,6 +61,10 @@ report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the res
 search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quick|greff), then its report
 	@status=0; $(PY) -m experiments search --space $(SPACE) --workers $(WORKERS) $(ARGS) || status=$$?; \
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS) || exit $$?; exit $$status
+
+repro: $(STAMP) ## Chung et al. 2014 on the four polyphonic benchmarks at their setting (learning-rate search, 3 seeds), then the literature page (ARGS="--only 'task=jsb_chorales'" for JSB alone)
+	@status=0; $(PY) -m experiments search --space chung --workers $(WORKERS) $(ARGS) || status=$$?; \
+	$(PY) -m experiments report-search --space chung $(ARGS) || exit $$?; exit $$status
 
 report-search: $(STAMP) ## write reports/search-SPACE/ from the results store; trains nothing
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS)

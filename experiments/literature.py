@@ -90,6 +90,9 @@ class Published:
     # `counted_on` features): a run more than PARAMETER_TOLERANCE from it is not comparable.
     parameters: int | None = None
     counted_on: int | None = None
+    # The paper trained until the validation score stopped improving: runs that every one stopped
+    # at its epoch limit instead are not the paper's setting.
+    until_converged: bool = False
 
 
 _BAI = dict(source="bai2018", table="Table 1")
@@ -154,7 +157,7 @@ for _task, _values in (("nottingham", (3.13, 3.23, 3.20)), ("jsb_chorales", (9.1
                      "optimizer": "RMSProp, clipping 1, weight noise 0.075, learning rate searched",
                      "data": "Boulanger-Lewandowski et al. 2012 split"},
             checked="Table 2 of arXiv:1412.3555 (test NLL, tanh / GRU / LSTM), as the issue quotes them",
-            parameters=_count, counted_on=96))
+            parameters=_count, counted_on=96, until_converged=True))
 
 PARAMETER_TOLERANCE = 0.25  # a run's size within 25% of the paper's is the paper's model size
 
@@ -263,12 +266,16 @@ def _spread(scores, bounds) -> tuple[float, float, float, float]:
 
 
 def compare(reference: Published, scores, params: dict, higher_is_better: bool, bounds=(None, None),
-            parameters: int | None = None) -> Verdict:
+            parameters: int | None = None, converged: float | None = None) -> Verdict:
     """This harness's `scores` (one per seed) of a run with task parameters `params` against a
     published number; `parameters`: the run's size counted as the paper counts it (see
-    `Published.parameters`)."""
+    `Published.parameters`); `converged`: the share of the runs that early stopping ended before
+    their epoch limit."""
     if reference.comparable:
         return Verdict("not comparable", reference.comparable)
+    if reference.until_converged and converged == 0:
+        return Verdict("not comparable", "every run stopped at its epoch limit, still improving; the paper trained "
+                                         "until the validation score stopped improving (raise train.epochs)")
     if reference.parameters is not None:
         if parameters is None:
             return Verdict("not comparable", "this run's size, counted as the paper counts it, is not known")

@@ -248,7 +248,7 @@ def parse_only(expression: str | None) -> dict[str, list[str]]:
 
 
 def _value_of(run, key: str) -> str:
-    return {"task": run.task, "variant": run.variant, "seed": str(run.seed), "size": run.size, "label": run.label}[key]
+    return str(getattr(run, key))  # task, variant, seed, size or label
 
 
 def select(runs: list, filters: dict[str, list[str]], where: str, candidates: list | None = None) -> list:

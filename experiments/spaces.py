@@ -114,6 +114,24 @@ SPACES: dict[str, dict] = {
             "train.batch_size": ("choice", [32, 64]),
         },
     },
+    "chung": {
+        "description": "Chung et al. 2014 (Table 2) at their setting: tanh RNN 100, GRU 46, peephole LSTM 36 units "
+                       "(about 20k parameters) on the four polyphonic benchmarks; RMSProp, clipping 1, weight noise "
+                       "0.075; the learning rate the best of 10 log-uniform samples in [e^-12, e^-6] by validation "
+                       "NLL, then 3 seeds of it",
+        "variants": ["vanilla", "gru-original", "peephole"],
+        "variant_settings": {"vanilla": {"model": {"units": 100}}, "gru-original": {"model": {"units": 46}},
+                             "peephole": {"model": {"units": 36}}},
+        "tasks": [{"task": task, "size": "default"} for task in ("jsb_chorales", "piano_midi", "nottingham", "musedata")],
+        "trials": 10,
+        "seed": 0,
+        "retrain_seeds": [0, 1, 2],
+        "model": {},
+        "train": {"optimizer": "rmsprop", "clipnorm": 1.0, "weight_noise": 0.075, "batch_size": 8, "epochs": 100,
+                  "patience": 10},
+        "search": {"train.learning_rate": ("log_uniform", math.exp(-12), math.exp(-6))},  # Chung et al., section 4.2
+        "sampler": "random",
+    },
     "greff": {
         "description": "Greff et al. 2015 for many workers or a GPU: every LSTM-family variant on music, language "
                        "and tagging, 100 trials each",
@@ -248,7 +266,7 @@ class Search:
         self.entries = task_entries(space, where, cli)
         self.filters = parse_only(only)
         # What --only may name: every (task, variant) of the space with the search's seed.
-        self._candidates = [SimpleNamespace(task=e.task.name, variant=v, seed=self.seed, size=e.size)
+        self._candidates = [SimpleNamespace(task=e.task.name, variant=v, seed=self.seed, size=e.size, label=e.label)
                             for e in self.entries for v in e.variants]
         select([], self.filters, where, candidates=self._candidates)  # a pattern that names nothing
         self._values: dict[str, tuple[dict, dict]] = {}  # run key -> (sampled values, distributions)

@@ -276,6 +276,20 @@ def test_chung_et_al_are_compared_only_at_their_model_size():
     assert len(chung) == 12 and {p.task for p in chung} == {"jsb_chorales", "nottingham", "musedata", "piano_midi"}
 
 
+def test_chung_et_al_are_compared_only_with_runs_that_early_stopping_ended():
+    """Chung et al. trained until the validation NLL stopped improving: runs that all stopped at
+    their epoch limit are not their setting, whatever their numbers; one run stopped early is."""
+    from experiments.report.literature import paper_count
+
+    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"]
+    size = paper_count("gru-original", {"units": 46, "num_layers": 1}, 96)
+    cut_off = compare(gru, [12.8, 12.9, 13.0], {}, False, (0, None), parameters=size, converged=0.0)
+    assert cut_off.verdict == "not comparable" and "every run stopped at its epoch limit" in cut_off.reason
+    assert compare(gru, [12.8, 12.9, 13.0], {}, False, (0, None), parameters=size, converged=1 / 3).verdict == "worse"
+    (bai,) = [p for p in PUBLISHED if p.source == "bai2018" and p.task == "adding" and p.variant == "gru"]
+    assert not bai.until_converged  # a paper that does not say so is not held to it
+
+
 def test_a_claim_about_final_quality_needs_runs_that_early_stopping_ended():
     (alike,) = [c for c in CLAIMS if c.text == "the GRU is comparable to the LSTM"]
     cut_off = TaskRuns("ptb_char", {}, False, {"gru": [3.05, 3.06, 3.07], "lstm": [3.19, 3.2, 3.21]},

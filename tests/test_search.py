@@ -88,7 +88,7 @@ def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypa
 def test_an_unknown_space_or_a_searched_setting_in_set_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("RNNZOO_RESULTS", str(tmp_path))
     assert main(["search", "--space", "quik"]) == 2
-    assert "unknown search space 'quik'. Did you mean 'quick'? Valid search spaces: greff, modern, quick, smoke" in capsys.readouterr().err
+    assert "unknown search space 'quik'. Did you mean 'quick'? Valid search spaces: chung, greff, modern, quick, smoke" in capsys.readouterr().err
     assert main(["search", "--space", "smoke", "--set", "train.learning_rate=0.1"]) == 2
     assert "--set cannot fix what the search samples" in capsys.readouterr().err
     assert not (tmp_path / "store.db").exists()
@@ -169,8 +169,12 @@ def test_search_report_numbers_come_from_the_store(smoke_search, tmp_path):
             confidence_interval(scores, bounds=(0.0, None)))
     readme = (out / "README.md").read_text()
     for heading in ("Which cell, when each is tuned?", "fANOVA importance", "Robustness", "Greff et al. fig. 3",
-                    "Greff et al. fig. 4", "Learning rate x units"):
+                    "Greff et al. fig. 4", "Learning rate x units", "Against the literature"):
         assert heading in readme
+    # The tuned runs (not the trials) face the published numbers: Bai et al.'s adding is at T = 600.
+    literature = pd.read_csv(out / "literature.csv")
+    assert set(literature["variant"]) == {"lstm"} and set(literature["verdict"]) == {"not comparable"}
+    assert literature["seeds"].tolist() == [3]
     for name in ("scores_all_and_best.png", "score_vs_learning_rate.png", "learning_rate_x_units.png",
                  "importance.csv", "index.html"):
         assert (out / name).stat().st_size > 0

@@ -55,6 +55,12 @@ def paper_count(variant: str, model: dict, input_dim: int) -> int | None:
     return int(sum(np.prod(w.shape) for w in layer.weights))
 
 
+def _converged(runs) -> float:
+    """The share of `runs` that early stopping ended before their epoch limit."""
+    limit = runs["train"].map(lambda t: (t or {}).get("epochs", math.inf) if isinstance(t, dict) else math.inf)
+    return float((runs["epochs_run"] < limit).mean())
+
+
 def published_rows(results: Results) -> list[dict]:
     """One row per (task, variant, published number) of the finished runs."""
     rows = []
@@ -66,7 +72,7 @@ def published_rows(results: Results) -> list[dict]:
             scores = [s for s in (_test_metric(r, reference.metric) for _, r in runs.iterrows()) if not math.isnan(s)]
             bounds = METRIC_RANGES.get(reference.metric, (None, None))
             size = paper_count(variant, runs["model"].iloc[0], reference.counted_on) if reference.counted_on else None
-            verdict = compare(reference, scores, params, task.higher_is_better, bounds, size)
+            verdict = compare(reference, scores, params, task.higher_is_better, bounds, size, _converged(runs))
             low, high = confidence_interval(np.asarray(scores), bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
             rows.append({
                 "task": label, "variant": variant, "source": f"{SOURCES[reference.source].authors}, {reference.table}",
@@ -84,9 +90,7 @@ def claim_rows(results: Results) -> list[dict]:
     runs, parameters = {}, {}
     for label, rows in finished.groupby("label"):
         task = get_task(rows["task"].iloc[0])
-        limit = rows["train"].map(lambda t: (t or {}).get("epochs", math.inf) if isinstance(t, dict) else math.inf)
-        training = {"epochs": float(rows["epochs_run"].median()),
-                    "converged": float((rows["epochs_run"] < limit).mean())}
+        training = {"epochs": float(rows["epochs_run"].median()), "converged": _converged(rows)}
         if "train_examples" in rows and not rows["train_examples"].isna().all():
             training["train_examples"] = float(rows["train_examples"].median())
         runs[label] = TaskRuns(task.name, rows["params"].iloc[0] or {}, task.higher_is_better,

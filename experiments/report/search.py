@@ -4,6 +4,7 @@ sensitive each is to its settings (the questions and figures of Greff et al. 201
 Sections, in order (`SEARCH_SECTIONS`): the answer first (the best tuned variant per task, those
 the seeds cannot tell from it, and how forgiving each is); per task the tuned leaderboard (each
 variant's best setting over its retraining seeds, Welch against `lstm` with Holm's correction);
+the tuned runs against the literature (published numbers and claims, as in a grid's report);
 the score of every trial and of each variant's best 10% (Greff fig. 3); fANOVA importance of
 each setting per variant (fig. 5); score against learning rate (fig. 4) and the learning rate x
 units interaction; robustness (the share of trials within 5% of the best); what was pruned,
@@ -22,6 +23,8 @@ from experiments.locations import default_results_dir, default_storage_url, mask
 from experiments.planner import file_name
 from experiments.report.folder import check_report_folder, configuration_name, report_folder
 from experiments.report.importance import fanova_importance
+from experiments.report.literature import literature
+from experiments.report.load import Results
 from experiments.report.render import fmt, write_pages
 from experiments.report.tables import REFERENCE_VARIANT
 from experiments.spaces import Search
@@ -310,7 +313,19 @@ def not_finished(results: SearchResults, out: Path) -> list[str]:
     return lines + [""]
 
 
-SEARCH_SECTIONS = [header, answer, leaderboards, importance_section, robustness_section, figures, not_finished]
+def literature_section(results: SearchResults, out: Path) -> list[str]:
+    """Each variant's best setting over its retraining seeds against the published numbers and
+    claims (the grid report's section, on the tuned runs): where a paper tuned its learning rate,
+    the comparison it calls for."""
+    if results.tuned.empty:
+        return []
+    tuned = results.tuned
+    as_grid = Results(results.plan.grid, "", results.store_url, [], tuned, tuned, tuned.iloc[0:0])
+    return literature(as_grid, out)
+
+
+SEARCH_SECTIONS = [header, answer, leaderboards, literature_section, importance_section, robustness_section, figures,
+                   not_finished]
 
 
 def write_search_report(space: str, storage: str | None = None, results_dir=None, out_dir=None,

@@ -62,14 +62,15 @@ GRIDS: dict[str, dict[str, Any]] = {
     "repro-cpu": {
         "description": "the literature's orderings on a 2-core CPU in under half an hour with 2 workers, 3 seeds: adding at T=200 (Bai et "
                        "al. 2018: GRU far better than LSTM and Elman), row-by-row MNIST on all 60k images (an LSTM "
-                       "close to 1 and better than Elman), Greff et al.'s ablations on Bach chorales (NFG and NOAF "
-                       "worse than the peephole LSTM, CIFG and NP not), sunspots against persistence",
+                       "close to 1 and better than Elman), Greff et al.'s ablations on JSB Chorales, where they "
+                       "found them (NFG and NOAF worse than the peephole LSTM, CIFG and NP not), sunspots against "
+                       "persistence",
         "variants": ["vanilla", "lstm", "gru"],
         "tasks": [
             {"task": "adding", "size": "default", "params": {"T": 200, "n_train": 10000, "n_val": 1000, "n_test": 1000}},
             {"task": "seq_mnist", "size": "default",
              "params": {"order": "row", "n_train": 55000, "n_val": 5000, "n_test": 10000}},
-            {"task": "bach_chorales", "size": "default", "variants": ["peephole", "lstm", "cifg", "nfg", "noaf"]},
+            {"task": "jsb_chorales", "size": "default", "variants": ["peephole", "lstm", "cifg", "nfg", "noaf"]},
             {"task": "sunspots", "size": "default"},
         ],
         "seeds": [0, 1, 2],
@@ -80,7 +81,7 @@ GRIDS: dict[str, dict[str, Any]] = {
             # at the baseline for several epochs before it finds the markers).
             "adding": {"train": {"epochs": 20, "patience": 20, "learning_rate": 5e-3}},
             "seq_mnist": {"train": {"epochs": 5}},
-            "bach_chorales": {"model": {"units": 64}, "train": {"epochs": 150, "patience": 10}},
+            "jsb_chorales": {"model": {"units": 64}, "train": {"epochs": 150, "patience": 10}},
             "sunspots": {"model": {"units": 32}},
         },
     },

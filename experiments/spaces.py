@@ -136,7 +136,7 @@ SPACES: dict[str, dict] = {
         "description": "Greff et al. 2015 for many workers or a GPU: every LSTM-family variant on music, language "
                        "and tagging, 100 trials each",
         "variants": ["lstm", "peephole", "cifg", "nig", "nfg", "nog", "niaf", "noaf", "fgr"],
-        "tasks": [{"task": "bach_chorales", "size": "default"}, {"task": "ptb_char", "size": "default"},
+        "tasks": [{"task": "jsb_chorales", "size": "default"}, {"task": "ptb_char", "size": "default"},
                   {"task": "pos_tagging", "size": "default"}],
         "trials": 100,
         "seed": 0,

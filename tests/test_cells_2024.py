@@ -143,16 +143,15 @@ def test_mlstm_parallel_form_treats_masked_steps_as_keras_loop_does(zero_output,
     """Padded steps: the last output repeated, or zeros with `zero_output_for_mask`, as the step loop."""
     xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
     mask = keras.ops.convert_to_tensor(MASK)
-    results = []
+    results, weights = [], None
     for scan in ("stepwise", "parallel"):
         layer = zoo.scan.MatrixMemoryRNN(zoo.make_cell("mlstm", UNITS, scan=scan), return_sequences=True,
                                          return_state=True, zero_output_for_mask=zero_output)
         layer.build((None, STEPS, INPUT_DIM))
-        if results:
-            layer.set_weights(weights)
-        else:
+        if weights is None:
             randomize_weights(layer, rng)
             weights = layer.get_weights()
+        layer.set_weights(weights)
         results.append([np.asarray(t) for t in layer(xs, mask=mask)])
     for got, want in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
@@ -196,8 +195,8 @@ def test_rglru_starts_with_a_on_the_papers_ring():
 
 
 @pytest.mark.parametrize("name, options, pattern", [
-    ("slstm", {"heads": 4}, r"`heads` must divide `units`: got heads=4 for units=6; valid head counts for "
-                            r"units=6: 1, 2, 3, 6"),
+    ("slstm", {"heads": 4}, (r"`heads` must divide `units`: got heads=4 for units=6; valid head counts for "
+                             r"units=6: 1, 2, 3, 6")),
     ("mlstm", {"heads": 0}, r"`heads` must be a positive integer"),
     ("slstm", {"forget_activation": "tanh"}, r"unknown forget_activation 'tanh'.*Valid values: exp, sigmoid"),
     ("mlstm", {"forget_activation": "expo"}, r"unknown forget_activation 'expo'.*Did you mean 'exp'"),

@@ -15,7 +15,7 @@ from zoo._keras_private import DropoutRNNCell
 from zoo.checks import check_input_rank, dropout_rate, positive_int
 from zoo.device import on_gpu
 
-__all__ = ["ZooCell", "ScannedCell", "HoistableCell", "ProjectedCell", "SCANS", "complex_update"]
+__all__ = ["ZooCell", "ScannedCell", "HoistableCell", "ProjectedCell", "BlockProjectedCell", "SCANS", "complex_update"]
 
 # How a cell is run over time (see `ScannedCell`).
 SCANS = ("auto", "stepwise", "sequential", "parallel")
@@ -226,6 +226,18 @@ class ProjectedCell(ScannedCell):
         # The state is [h], or [output, h] when the output is not h (Keras' loops take the
         # first state for the previous output at a masked step).
         return output, [h] if self.output_is_state else [output, h]
+
+
+class BlockProjectedCell(ProjectedCell):
+    """A `ProjectedCell` whose projection is x_t W + b with blocks of `units` columns each
+    (`kernel` (input_dim, blocks * units), `bias`): minGRU, minLSTM, IndRNN, RG-LRU."""
+
+    def _build_projection(self, input_shape, blocks):
+        check_input_rank(type(self).__name__, input_shape)
+        self.kernel = self.add_weight(shape=(input_shape[-1], blocks * self.units), name="kernel",
+                                      initializer=self.kernel_initializer)
+        self.bias = (self.add_weight(shape=(blocks * self.units,), name="bias", initializer=self.bias_initializer)
+                     if self.use_bias else None)
 
 
 def complex_update(h, a_re, a_im, b_re, b_im):

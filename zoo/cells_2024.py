@@ -17,11 +17,10 @@ from __future__ import annotations
 import math
 
 import keras
-from keras import initializers, ops
+from keras import ops
 
-from zoo.cell_base import HoistableCell
+from zoo.cell_base import BlockProjectedCell, HoistableCell
 from zoo.checks import check_input_rank, flag, one_of, positive_int
-from zoo.modern_cells import _InputProjection
 
 __all__ = ["SLSTMCell", "MLSTMCell", "RGLRUCell", "FORGET_ACTIVATIONS"]
 
@@ -276,7 +275,7 @@ class MLSTMCell(_ExponentialGating):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class RGLRUCell(_InputProjection):
+class RGLRUCell(BlockProjectedCell):
     """Real-gated linear recurrent unit (De et al. 2024, section 2.4), blocks [r, i, x] of the
     input projection, in log space as the paper computes it::
 

@@ -21,27 +21,14 @@ import math
 import keras
 from keras import activations, constraints, initializers, ops
 
-from zoo.cell_base import ProjectedCell, ZooCell, complex_update
+from zoo.cell_base import BlockProjectedCell, ProjectedCell, ZooCell, complex_update
 from zoo.checks import check_input_rank, positive_int
 
 __all__ = ["MinGRUCell", "MinLSTMCell", "IndRNNCell", "MUTCell", "LRUCell", "ClipValue"]
 
 
-class _InputProjection(ProjectedCell):
-    """A projected cell whose projection is x_t W + b with `blocks` blocks of `units` columns."""
-
-    blocks = 1
-
-    def _build_projection(self, input_shape, blocks):
-        check_input_rank(type(self).__name__, input_shape)
-        self.kernel = self.add_weight(shape=(input_shape[-1], blocks * self.units), name="kernel",
-                                      initializer=self.kernel_initializer)
-        self.bias = (self.add_weight(shape=(blocks * self.units,), name="bias", initializer=self.bias_initializer)
-                     if self.use_bias else None)
-
-
 @keras.saving.register_keras_serializable(package="zoo")
-class MinGRUCell(_InputProjection):
+class MinGRUCell(BlockProjectedCell):
     """minGRU (Feng et al. 2024), blocks [z, h]::
 
         z_t = sigma(W_z x_t + b_z)             update gate, from the input only
@@ -73,7 +60,7 @@ class MinGRUCell(_InputProjection):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class MinLSTMCell(_InputProjection):
+class MinLSTMCell(BlockProjectedCell):
     """minLSTM (Feng et al. 2024), blocks [f, i, h]::
 
         f_t = sigma(W_f x_t + b_f); i_t = sigma(W_i x_t + b_i)      gates, from the input only
@@ -121,7 +108,7 @@ class ClipValue(constraints.Constraint):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class IndRNNCell(_InputProjection):
+class IndRNNCell(BlockProjectedCell):
     """Independently recurrent neural network (Li et al. 2018)::
 
         h_t = act(W x_t + u * h_{t-1} + b)     u: one recurrent weight per unit (element-wise)

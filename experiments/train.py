@@ -19,7 +19,7 @@ import numpy as np
 import zoo
 from experiments.batching import LengthBatches
 from experiments.planner import RunSpec
-from experiments.tasks import Dataset, Task, get_task
+from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
 
 
@@ -222,13 +222,15 @@ def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed:
 
 
 def _evaluate_and_save(model, data: Dataset, task: Task, topology, batch_size: int, run_dir: Path | None) -> dict:
-    """The scores on the validation and test splits, a generative task's samples, and the model
-    and its artifacts written to `run_dir`."""
+    """The scores on the validation and test splits (and the training split's as `train_scores`
+    where the task asks), a generative task's samples, and the model and its artifacts written to
+    `run_dir`."""
     start = time.perf_counter()
     scores = {}
-    for split_name in ("val", "test"):
+    for split_name in ("train", "val", "test") if task.evaluate_train else ("val", "test"):
         split = data.split(split_name)
-        scores[split_name] = task.score(split, topology.predict(model, split, data.info, batch_size), data.info)
+        scores[SCORE_KEYS[split_name]] = task.score(split, topology.predict(model, split, data.info, batch_size),
+                                                    data.info)
     scores["eval_seconds"] = time.perf_counter() - start
     if run_dir is not None:
         model.save(run_dir / "model.keras")

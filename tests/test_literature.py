@@ -264,7 +264,8 @@ def test_chung_et_al_are_compared_only_at_their_model_size():
     96-feature input) is compared with their Table 2; one at about 200k is not comparable."""
     from experiments.report.literature import paper_count
 
-    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"]
+    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"
+              and p.split == "test"]
     assert gru.value == 8.54 and gru.parameters == 20_200
     small = paper_count("gru-original", {"units": 46, "num_layers": 1}, 96)
     assert small == 3 * (96 * 46 + 46 * 46 + 2 * 46) - 3 * 46  # Keras' GRU, reset before: kernel, recurrent, one bias
@@ -276,7 +277,9 @@ def test_chung_et_al_are_compared_only_at_their_model_size():
     assert verdict.verdict == "not comparable" and "more than 25% apart" in verdict.reason
     assert compare(gru, [8.5, 8.6], {}, False, (0, None)).verdict == "not comparable"  # size unknown
     chung = [p for p in PUBLISHED if p.source == "chung2014" and p.parameters]
-    assert len(chung) == 12 and {p.task for p in chung} == {"jsb_chorales", "nottingham", "musedata", "piano_midi"}
+    assert len(chung) == 24 and {p.task for p in chung} == {"jsb_chorales", "nottingham", "musedata", "piano_midi"}
+    train = {(p.task, p.variant): p.value for p in chung if p.split == "train"}
+    assert train[("jsb_chorales", "gru-original")] == 6.94 and train[("piano_midi", "peephole")] == 6.49
 
 
 def test_chung_et_al_are_compared_only_with_runs_that_early_stopping_ended():
@@ -284,7 +287,8 @@ def test_chung_et_al_are_compared_only_with_runs_that_early_stopping_ended():
     their epoch limit are not their setting, whatever their numbers; one run stopped early is."""
     from experiments.report.literature import paper_count
 
-    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"]
+    (gru,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "jsb_chorales" and p.variant == "gru-original"
+              and p.split == "test"]
     size = paper_count("gru-original", {"units": 46, "num_layers": 1}, 96)
     cut_off = compare(gru, [12.8, 12.9, 13.0], {}, False, (0, None), parameters=size, converged=0.0)
     assert cut_off.verdict == "not comparable" and "every run stopped at its epoch limit" in cut_off.reason

@@ -100,3 +100,20 @@ def test_the_four_tasks_are_registered_and_a_typo_suggests_the_name():
         assert get_task(name).metric == "nll_per_frame"
     with pytest.raises(ValueError, match=r"unknown task 'jsb_chorale'. Did you mean 'jsb_chorales'"):
         get_task("jsb_chorale")
+
+
+@pytest.mark.backend
+def test_a_run_records_the_training_splits_nll_for_the_papers_training_numbers():
+    """Chung et al. report training NLL too: a polyphonic run scores its training split (without
+    weight noise) beside validation and test, and the literature reads it there."""
+    from experiments.planner import RunSpec
+    from experiments.report.literature import _metric
+    from experiments.train import train_run
+
+    spec = RunSpec.resolve("jsb_chorales", "gru-original", 0, size="smoke",
+                           layers=[("test", {"units": 4}, {"epochs": 1, "weight_noise": 0.075})])
+    record = train_run(spec)
+    assert set(record["train_scores"]) == {"nll_per_frame", "frame_accuracy"}
+    assert 0 < record["train_scores"]["nll_per_frame"] < 100
+    assert _metric(record, "nll_per_frame", "train") == record["train_scores"]["nll_per_frame"]
+    assert _metric(record, "nll_per_frame") == record["test"]["nll_per_frame"]

@@ -22,12 +22,12 @@ from experiments.literature import (
 from experiments.report.load import Results
 from experiments.report.render import fmt, write_markdown_and_html
 from experiments.stats import ALPHA, MIN_SEEDS, confidence_interval
-from experiments.tasks import METRIC_RANGES, get_task
+from experiments.tasks import METRIC_RANGES, SCORE_KEYS, get_task
 
 
-def _test_metric(row, metric: str) -> float:
-    test = row.get("test")
-    return float(test[metric]) if isinstance(test, dict) and metric in test else math.nan
+def _metric(row, metric: str, split: str = "test") -> float:
+    scores = row.get(SCORE_KEYS[split])
+    return float(scores[metric]) if isinstance(scores, dict) and metric in scores else math.nan
 
 
 def _this_setting(rows) -> str:
@@ -69,14 +69,16 @@ def published_rows(results: Results) -> list[dict]:
         task = get_task(runs["task"].iloc[0])
         params = runs["params"].iloc[0] or {}
         for reference in published_for(task.name, variant):
-            scores = [s for s in (_test_metric(r, reference.metric) for _, r in runs.iterrows()) if not math.isnan(s)]
+            scores = [s for s in (_metric(r, reference.metric, reference.split) for _, r in runs.iterrows())
+                      if not math.isnan(s)]
             bounds = METRIC_RANGES.get(reference.metric, (None, None))
             size = paper_count(variant, runs["model"].iloc[0], reference.counted_on) if reference.counted_on else None
             verdict = compare(reference, scores, params, task.higher_is_better, bounds, size, _converged(runs))
             low, high = confidence_interval(np.asarray(scores), bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
             rows.append({
                 "task": label, "variant": variant, "source": f"{SOURCES[reference.source].authors}, {reference.table}",
-                "metric": reference.metric, "published": reference.value,
+                "metric": reference.metric if reference.split == "test" else f"{reference.metric} ({reference.split})",
+                "published": reference.value,
                 "mean": float(np.mean(scores)) if scores else math.nan, "ci95_low": low, "ci95_high": high,
                 "seeds": len(scores),
                 "paper_setting": ", ".join(f"{k}: {v}" for k, v in reference.setting.items()),

@@ -20,7 +20,7 @@ from experiments.settings import coerce
 from experiments.topologies import get_topology
 from zoo.checks import unknown_name
 
-__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "METRIC_RANGES"]
+__all__ = ["Task", "Split", "Dataset", "register_task", "get_task", "list_tasks", "SIZES", "METRIC_RANGES", "SCORE_KEYS"]
 
 SIZES = ("smoke", "default", "paper")
 # The range of every main metric (low, high; None: unbounded): intervals over seeds stay in it.
@@ -47,6 +47,10 @@ class Split:
     def __len__(self):
         first = self.x[0] if isinstance(self.x, (list, tuple)) else self.x
         return len(first)
+
+
+# Where a run's record keeps each split's scores ("train" there is the training settings).
+SCORE_KEYS = {"train": "train_scores", "val": "val", "test": "test"}
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Task:
             `METRIC_RANGES`; confidence intervals stay within it.
         samples: `samples(model, dataset) -> [{"input", "output", "target"}]`, what a generative
             task's trained model writes, for the report.
+        evaluate_train: also score the trained model on the training split (without dropout or
+            weight noise), for papers that report training numbers.
         citation, source: where the task and its data come from.
     """
 
@@ -110,6 +116,7 @@ class Task:
     samples: Callable[[Any, Dataset], list[dict]] | None = None
     check: Callable[[dict], None] | None = None
     metric_bounds: tuple | None = None
+    evaluate_train: bool = False  # also score the training split (where papers report training numbers)
     citation: str = ""
     source: str = "generated from the seed"
 

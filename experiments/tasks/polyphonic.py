@@ -176,6 +176,7 @@ for _polyset in SETS.values():
         score=score,
         baseline=key_frequency_baseline,
         baseline_name="each key at its training frequency",
+        evaluate_train=True,  # Chung et al. 2014 report the training NLL too
         train={"learning_rate": 1e-3},
         citation="Boulanger-Lewandowski, Bengio & Vincent 2012 (ICML); " + _polyset.collection,
         source=f"{_polyset.file} ({'shipped with the project; ' if (SHIPPED / _polyset.file).exists() else ''}"

@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help install test test-tf test-jax run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean
 
 help: ## list the targets with a one-line description
-	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|memory|standard|paper|smoke] [SPACE=quick|greff] [WORKERS=N] [ARGS='...']"
+	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|repro-music|memory|standard|paper|smoke] [SPACE=quick|modern|greff|chung] [WORKERS=N] [ARGS='...']"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
@@ -58,7 +58,7 @@ experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N paralle
 report: $(STAMP) ## write reports/GRID/ (tables, plots, index.html) from the results store; trains nothing (ARGS='--set ...')
 	$(PY) -m experiments report --grid $(GRID) $(ARGS)
 
-search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quick|greff), then its report
+search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quick|modern|greff|chung), then its report
 	@status=0; $(PY) -m experiments search --space $(SPACE) --workers $(WORKERS) $(ARGS) || status=$$?; \
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS) || exit $$?; exit $$status
 

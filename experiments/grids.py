@@ -60,7 +60,7 @@ GRIDS: dict[str, dict[str, Any]] = {
         "train": {"epochs": 20, "patience": 4},
     },
     "repro-cpu": {
-        "description": "the literature's orderings on a 2-core CPU in under half an hour with 2 workers, 3 seeds: adding at T=200 (Bai et "
+        "description": "the literature's orderings on a 2-core CPU in under an hour with 2 workers, 3 seeds: adding at T=200 (Bai et "
                        "al. 2018: GRU far better than LSTM and Elman), row-by-row MNIST on all 60k images (an LSTM "
                        "close to 1 and better than Elman), Greff et al.'s ablations on JSB Chorales, where they "
                        "found them (NFG and NOAF worse than the peephole LSTM, CIFG and NP not), sunspots against "

@@ -15,9 +15,12 @@ def test_list_counts_parameters_from_the_equations(capsys):
     assert main(["list", "*lstm*"]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines()[2:]}
-    assert set(lines) == {"bi-lstm", "lstm", "bi-minlstm", "minlstm"}
+    assert set(lines) == {"bi-lstm", "lstm", "bi-minlstm", "minlstm", "bi-mlstm", "mlstm", "bi-slstm", "slstm"}
     assert f"{4 * BLOCK:,}" in lines["lstm"] and f"{2 * 4 * BLOCK:,}" in lines["bi-lstm"]
     assert f"{32 * 3 * 128 + 3 * 128:,}" in lines["minlstm"]  # minLSTM: W (32 x 3*128) and b, no recurrent weights
+    assert f"{4 * BLOCK:,}" in lines["slstm"]  # sLSTM: the LSTM's W, R (one head) and b
+    # mLSTM: W and b over [q, k, v, o], and the scalar input and forget gates of its one head.
+    assert f"{32 * 4 * 128 + 4 * 128 + 32 * 2 + 2:,}" in lines["mlstm"]
 
 
 def test_list_with_a_pattern_that_matches_nothing_lists_the_variants(capsys):

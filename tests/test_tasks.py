@@ -99,7 +99,7 @@ def test_lstm_trained_briefly_beats_the_adding_baseline():
 # of each cell family and a bidirectional one (the shared harness fits, saves and reloads every
 # variant already); seq2seq builds two recurrent stacks and decodes step by step, so it takes one
 # variant of each classic family, a Greff ablation and a bidirectional encoder.
-ONE_PER_FAMILY = ["vanilla", "lstm", "gru", "mingru", "minlstm", "indrnn", "lru", "mut1"]
+ONE_PER_FAMILY = ["vanilla", "lstm", "gru", "mingru", "minlstm", "indrnn", "lru", "mut1", "slstm", "mlstm", "rglru"]
 EVERY_PAIR = ([("adding", v) for v in zoo.list_variants()]
               + [("copy_memory", v) for v in ONE_PER_FAMILY + ["bi-lstm", "bi-mingru"]]
               + [("seq2seq_addition", v) for v in ("vanilla", "cifg", "fgr", "gru-original", "bi-lstm")])

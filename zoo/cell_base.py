@@ -76,6 +76,12 @@ class ZooCell(DropoutRNNCell, keras.layers.Layer):
             h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
         return h_prev
 
+    def _no_recurrent_dropout(self):
+        self.has_recurrent_weights = False
+        if self.recurrent_dropout:
+            raise ValueError(f"{type(self).__name__} has no recurrent weights, so `recurrent_dropout` does not "
+                             f"apply; got recurrent_dropout={self.recurrent_dropout}. Use `dropout` (of x_t).")
+
     def _add_kernels(self, input_shape, blocks):
         """`kernel` (input_dim, blocks*units) and `recurrent_kernel` (units, blocks*units)."""
         check_input_rank(type(self).__name__, input_shape)
@@ -147,6 +153,14 @@ class ScannedCell(ZooCell):
         bias = self._input_bias() if self.use_bias else None
         return projected if bias is None else projected + bias
 
+    def _projected_input(self, inputs, training, projected):
+        """x_t W + b after input dropout; `inputs` itself when the loop projected it already."""
+        if projected:
+            return inputs
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        return self.project(inputs)
+
     def _input_bias(self):
         """The part of the bias added to the input's projection (None without a bias)."""
         return self.bias
@@ -195,12 +209,6 @@ class ProjectedCell(ScannedCell):
     def loops(self):
         return ("stepwise", "sequential", "parallel") if self.linear else ("stepwise", "sequential")
 
-    def _no_recurrent_dropout(self):
-        self.has_recurrent_weights = False
-        if self.recurrent_dropout:
-            raise ValueError(f"{type(self).__name__} has no recurrent weights, so `recurrent_dropout` does not "
-                             f"apply; got recurrent_dropout={self.recurrent_dropout}. Use `dropout` (of x_t).")
-
     def recur(self, projected, h, training=False):
         """One step given the projected input and the recurrent state h: returns (output, new h)."""
         raise NotImplementedError
@@ -220,9 +228,7 @@ class ProjectedCell(ScannedCell):
         return states
 
     def call(self, inputs, states, training=False):
-        if training and self.dropout > 0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        output, h = self.recur(self.project(inputs), states[-1], training=training)
+        output, h = self.recur(self._projected_input(inputs, training, False), states[-1], training=training)
         # The state is [h], or [output, h] when the output is not h (Keras' loops take the
         # first state for the previous output at a masked step).
         return output, [h] if self.output_is_state else [output, h]

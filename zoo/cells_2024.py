@@ -120,10 +120,7 @@ class SLSTMCell(_ExponentialGating):
 
     def call(self, inputs, states, training=False, projected=False):
         h, c, n, m = states[:4]
-        if not projected:
-            if training and self.dropout > 0:
-                inputs = inputs * self.get_dropout_mask(inputs)
-            inputs = self.project(inputs)
+        inputs = self._projected_input(inputs, training, projected)
         pre = inputs + self._recurrent(self._recurrent_dropout(h, training))
         i_pre, f_pre, z_pre, o_pre = ops.split(pre, 4, axis=-1)
         log_f_plus_m = _log_forget(f_pre, self.forget_activation) + m
@@ -164,7 +161,6 @@ class MLSTMCell(_ExponentialGating):
             N(0, 0.1^2), forget-gate bias from 3 to 6 across heads (3 with one head).
     """
 
-    has_recurrent_weights = False
     loops = ("stepwise", "sequential", "parallel")
     # The recurrent forms keep a d x d memory per step for the backward pass: on a CPU the
     # parallel form was the fastest measured at 100 and 1000 steps (docs/speed.md).
@@ -172,9 +168,7 @@ class MLSTMCell(_ExponentialGating):
 
     def __init__(self, units, **kwargs):
         super().__init__(units, **kwargs)
-        if self.recurrent_dropout:
-            raise ValueError(f"MLSTMCell has no recurrent weights, so `recurrent_dropout` does not apply; got "
-                             f"recurrent_dropout={self.recurrent_dropout}. Use `dropout` (of x_t).")
+        self._no_recurrent_dropout()
         d = self.head_size
         self.state_size = [self.units, self.heads * d * d, self.units, self.heads]  # h, C, n, m
         self.output_size = self.units
@@ -217,10 +211,7 @@ class MLSTMCell(_ExponentialGating):
 
     def call(self, inputs, states, training=False, projected=False):
         _, memory, n, m = states[:4]
-        if not projected:
-            if training and self.dropout > 0:
-                inputs = inputs * self.get_dropout_mask(inputs)
-            inputs = self.project(inputs)
+        inputs = self._projected_input(inputs, training, projected)
         heads, d = self.heads, self.head_size
         q, k, v, o_pre, i_pre, log_f = self.split_projection(inputs)
         m_new = ops.maximum(log_f + m, i_pre)

@@ -25,6 +25,14 @@ def cmd_tasks(args) -> int:
     return 0
 
 
+def cmd_check_task(args) -> int:
+    from experiments.tasks.files import describe, load_task_file
+
+    for path in args.files:
+        print(describe(load_task_file(path)))
+    return 0
+
+
 def cmd_grids(args) -> int:
     from experiments.grids import GRIDS
     from experiments.planner import expand
@@ -165,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tasks", help="list the tasks with topology, metric, baseline and sizes").set_defaults(func=cmd_tasks)
     sub.add_parser("grids", help="list the experiment grids").set_defaults(func=cmd_grids)
+    p = sub.add_parser("check-task", help="read a task file of your own data and show its splits, inputs, classes "
+                       "and baseline (trains nothing)")
+    p.add_argument("files", nargs="+", metavar="TASK.toml")
+    p.set_defaults(func=cmd_check_task)
     p = sub.add_parser("settings", help="list every model and training setting with its default and valid values")
     p.add_argument("--markdown", action="store_true", help="as the documentation's Markdown table")
     p.set_defaults(func=cmd_settings)
@@ -228,6 +240,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
     p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report)
+    for command in sub.choices.values():
+        command.add_argument("--tasks-from", action="append", default=[], metavar="MODULE",
+                             help="a module of your own (or a .py file) that registers tasks with "
+                             "experiments.tasks.register_task; workers import it too")
     return parser
 
 
@@ -241,6 +257,12 @@ def main(argv=None) -> int:
     if getattr(args, "artifacts", None):
         os.environ["RNNZOO_ARTIFACTS"] = args.artifacts  # workers inherit it
     try:
+        if args.tasks_from:
+            from experiments.tasks import TASK_MODULES_VARIABLE, load_task_modules
+
+            load_task_modules(args.tasks_from)  # an unknown module is named before anything runs
+            known = [m for m in os.environ.get(TASK_MODULES_VARIABLE, "").split(",") if m]
+            os.environ[TASK_MODULES_VARIABLE] = ",".join(dict.fromkeys(known + args.tasks_from))  # workers inherit it
         return args.func(args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

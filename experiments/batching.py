@@ -39,10 +39,16 @@ def _steps(lengths: np.ndarray, index: np.ndarray, limit: int) -> int:
     return min(limit, -(-longest // ROUND_STEPS_TO) * ROUND_STEPS_TO)
 
 
+def _per_step(split) -> bool:
+    """Whether the targets have a steps axis (tagging, frame prediction), else one per sequence."""
+    return split.y.ndim >= 2 and split.y.shape[1] == split.x.shape[1]
+
+
 def _cut(split, index: np.ndarray):
-    steps = _steps(split.lengths, index, split.y.shape[1])
-    weight = None if split.sample_weight is None else split.sample_weight[index, :steps]
-    return split.x[index, :steps], split.y[index, :steps], weight
+    steps = _steps(split.lengths, index, split.x.shape[1])
+    cut = (lambda a: a[index, :steps]) if _per_step(split) else (lambda a: a[index])
+    weight = None if split.sample_weight is None else cut(split.sample_weight)
+    return split.x[index, :steps], cut(split.y), weight
 
 
 class LengthBatches(keras.utils.PyDataset):
@@ -58,7 +64,7 @@ class LengthBatches(keras.utils.PyDataset):
     def _two_lengths_first(self, batches):
         """Keras takes a PyDataset's shapes on TensorFlow from its first two batches: where the
         batches have more than one length, the first two differ, so the steps axis stays free."""
-        steps = [_steps(self.split.lengths, b, self.split.y.shape[1]) for b in batches]
+        steps = [_steps(self.split.lengths, b, self.split.x.shape[1]) for b in batches]
         other = next((j for j in range(1, len(batches)) if steps[j] != steps[0]), None)
         if other is not None:
             batches[1], batches[other] = batches[other], batches[1]
@@ -78,13 +84,17 @@ class LengthBatches(keras.utils.PyDataset):
 
 def predict_by_length(model, split, batch_size: int) -> np.ndarray:
     """`model`'s outputs for every sequence of `split`, computed batch by batch in length order
-    and laid out as the padded split (zeros at padded steps)."""
-    out = None
+    and laid out as the padded split (zeros at padded steps), or one output per sequence."""
+    out, per_step = None, _per_step(split)
     for index in length_batches(split.lengths, batch_size):
         index = np.sort(index)
         x, _, _ = _cut(split, index)
         predicted = np.asarray(model.predict_on_batch(x))
         if out is None:
-            out = np.zeros((len(split), split.y.shape[1], *predicted.shape[2:]), predicted.dtype)
-        out[index, :predicted.shape[1]] = predicted
+            shape = (len(split), split.y.shape[1], *predicted.shape[2:]) if per_step else (len(split), *predicted.shape[1:])
+            out = np.zeros(shape, predicted.dtype)
+        if per_step:
+            out[index, :predicted.shape[1]] = predicted
+        else:
+            out[index] = predicted
     return out

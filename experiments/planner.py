@@ -36,7 +36,8 @@ __all__ = ["RunSpec", "Entry", "expand", "get_grid", "grid_name_of", "declaratio
 
 GRID_KEYS = {"description": str, "variants": list, "tasks": list, "seeds": list, "model": dict, "train": dict,
              "overrides": dict, "variant_settings": dict}
-TASK_KEYS = {"task": str, "size": str, "params": dict, "variants": list}  # variants: this task's own, else the grid's
+# variants: this task's own, else the grid's; data: the declaration of a task of one's own data
+TASK_KEYS = {"task": str, "size": str, "params": dict, "variants": list, "data": dict}
 ONLY_KEYS = ("task", "variant", "seed", "size", "label")  # label: the task with its parameters, e.g. adding(T=400)
 
 
@@ -159,9 +160,12 @@ def _check_names(where: str, key: str, values: list) -> None:
         raise ValueError(f"{where}: `{key}` must hold names, got {bad[0]!r}.")
 
 
-def check_declaration(kind: str, name: str, table: dict, schema: dict, required=("variants", "tasks")) -> dict:
+def check_declaration(kind: str, name: str, table: dict, schema: dict, required=("variants", "tasks"),
+                      base_dir: Path | None = None) -> dict:
     """A grid's or a search space's keys and types checked, built-in and file alike (one checker
-    for both); its task entries and `overrides` too."""
+    for both); its task entries and `overrides` too. A task entry that names a task file
+    (`task = "mine.toml"`, relative to `base_dir`, the declaring file's folder) or declares one
+    inline (`data = {...}`) registers that task (`experiments.tasks.files`)."""
     where = f"{kind} {name}"
     check_keys(where, table, schema, required=required)
     _check_names(where, "variants", table["variants"])
@@ -171,6 +175,7 @@ def check_declaration(kind: str, name: str, table: dict, schema: dict, required=
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: tasks[{i}] must be a table such as {{task = \"adding\"}}, got {entry!r}.")
         check_keys(f"{where} tasks[{i}]", entry, TASK_KEYS, required=("task",))
+        _register_file_task(f"{where} tasks[{i}]", entry, base_dir)
         if "variants" in entry:
             _check_names(f"{where} tasks[{i}]", "variants", entry["variants"])
     if "seeds" in table:
@@ -185,6 +190,16 @@ def check_declaration(kind: str, name: str, table: dict, schema: dict, required=
     return table
 
 
+def _register_file_task(where: str, entry: dict, base_dir: Path | None) -> None:
+    from experiments.tasks.files import declare_task, load_task_file
+
+    if "data" in entry:
+        entry["task"] = declare_task({"name": entry["task"], **entry.pop("data")}, where=where,
+                                     base_dir=base_dir).name
+    elif entry["task"].endswith(".toml"):
+        entry["task"] = load_task_file(entry["task"], base_dir=base_dir).name
+
+
 def get_grid(name: str) -> dict:
     """A built-in grid by name, or a grid file (`*.toml`), checked."""
     if name in GRIDS:
@@ -192,7 +207,8 @@ def get_grid(name: str) -> dict:
     if is_file(name):
         grid = load_toml(name)
         grid.setdefault("description", f"grid file {name}")
-        return check_declaration("grid", Path(name).stem, grid, GRID_KEYS, required=("variants", "tasks", "seeds"))
+        return check_declaration("grid", Path(name).stem, grid, GRID_KEYS, required=("variants", "tasks", "seeds"),
+                                 base_dir=Path(name).resolve().parent)
     raise unknown_name("grid", name, GRIDS)
 
 

@@ -171,7 +171,7 @@ def get_space(name: str) -> dict:
         raise unknown_name("search space", name, SPACES, plural="search spaces")
     space = load_toml(name)
     space.setdefault("description", f"search space file {name}")
-    check_declaration("search space", Path(name).stem, space, SPACE_KEYS)
+    check_declaration("search space", Path(name).stem, space, SPACE_KEYS, base_dir=Path(name).resolve().parent)
     space["search"] = {key: tuple(value) if isinstance(value, list) else value
                        for key, value in space.get("search", {}).items()}
     return space

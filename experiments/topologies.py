@@ -98,9 +98,11 @@ def recurrent_args(model: dict) -> dict:
 
 
 def sequence_inputs(info: dict, model: dict) -> dict:
-    """Real-valued features (`input_dim`) or token ids (`vocab_size`, embedded)."""
+    """Real-valued features (`input_dim`; padded steps masked where the data gives a
+    `mask_value`) or token ids (`vocab_size`, embedded)."""
     if "input_dim" in info:
-        return {"input_dim": info["input_dim"]}
+        masked = {"mask_value": info["mask_value"]} if info.get("mask_value") is not None else {}
+        return {"input_dim": info["input_dim"], **masked}
     return {"vocab_size": info.get("vocab_size"), "embedding_dim": model["embedding_dim"]}
 
 

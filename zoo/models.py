@@ -25,8 +25,9 @@ __all__ = ["many_to_one", "many_to_many", "language_model", "seq2seq", "attentio
            "ATTENTIONS", "FEEDS"]
 
 
-def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="inputs"):
-    """Input and the tensor fed to the recurrent layers: features, or embedded token ids."""
+def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="inputs", mask_value=None):
+    """Input and the tensor fed to the recurrent layers: features (steps whose features all
+    equal `mask_value` masked, when given), or embedded token ids."""
     if (input_dim is None) == (vocab_size is None):
         raise ValueError(
             "give exactly one of `input_dim` (real-valued features) and `vocab_size` (token ids), "
@@ -37,7 +38,9 @@ def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="input
     if input_dim is not None:
         input_dim = positive_int("input_dim", input_dim)
         inputs = keras.Input((timesteps, input_dim), name=name)
-        return inputs, inputs
+        if mask_value is None:
+            return inputs, inputs
+        return inputs, keras.layers.Masking(float(mask_value), name=f"{name}_masking")(inputs)
     vocab_size = positive_int("vocab_size", vocab_size)
     embedding_dim = positive_int("embedding_dim", embedding_dim)
     inputs = keras.Input((timesteps,), dtype="int32", name=name)
@@ -46,9 +49,13 @@ def _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, name="input
 
 
 def _sequence_head(variant, num_outputs, return_sequences, kind, *, input_dim, vocab_size, embedding_dim, units,
-                   num_layers, dropout, output_activation, timesteps, name, **layer_kwargs) -> keras.Model:
+                   num_layers, dropout, output_activation, timesteps, name, mask_value=None,
+                   **layer_kwargs) -> keras.Model:
     num_outputs = positive_int("num_outputs", num_outputs)
-    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps)
+    if mask_value is not None and input_dim is None:
+        raise ValueError(f"mask_value={mask_value!r} masks real-valued features (`input_dim`); token ids are masked "
+                         "by id 0 already.")
+    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, timesteps, mask_value=mask_value)
     x = Recurrent(variant, units, num_layers=num_layers, dropout=dropout, return_sequences=return_sequences,
                   name="recurrent", **layer_kwargs)(x)
     outputs = keras.layers.Dense(num_outputs, activation=output_activation, name="head")(x)
@@ -59,8 +66,10 @@ def many_to_one(variant, num_outputs, *, input_dim=None, vocab_size=None, embedd
                 dropout=0.0, output_activation="softmax", timesteps=None, name=None, **layer_kwargs) -> keras.Model:
     """Sequence -> one prediction (classification with softmax; regression with `output_activation=None`).
 
-    Inputs are features (`input_dim`) or token ids (`vocab_size`, embedded in `embedding_dim`,
-    id 0 masked); `units`, `num_layers`, `dropout` and `layer_kwargs` go to `Recurrent`.
+    Inputs are features (`input_dim`; with `mask_value`, steps whose features all equal it are
+    padding and masked, as `keras.layers.Masking`) or token ids (`vocab_size`, embedded in
+    `embedding_dim`, id 0 masked); `units`, `num_layers`, `dropout` and `layer_kwargs` go to
+    `Recurrent`.
     """
     return _sequence_head(variant, num_outputs, False, "many_to_one", input_dim=input_dim, vocab_size=vocab_size,
                           embedding_dim=embedding_dim, units=units, num_layers=num_layers, dropout=dropout,

@@ -159,7 +159,12 @@ def literature(results: Results, out: Path) -> list[str]:
     pd.DataFrame(claims).to_csv(out / "literature-claims.csv", index=False)
     sources = ["### Sources", ""] + [f"- {key}: {source}" for key, source in SOURCES.items()] + [""]
     write_markdown_and_html(out, "literature", f"{results.grid}: against the literature", "\n".join(lines + sources))
-    summary = lines[:3] + [""] if published else lines[:2]
+    if published:
+        summary = lines[:3] + [""]
+    else:
+        tasks = ", ".join(sorted(results.finished["task"].unique()))
+        summary = [f"No published number concerns the tasks of this grid ({tasks}): there is nothing to compare "
+                   "their results with.", ""]
     if claims:
         summary += ["Qualitative claims of the literature, judged from these runs: " + _counts(claims, CLAIM_VERDICTS)
                     + ".", ""]

@@ -11,6 +11,7 @@ its metrics and which way is better, a trivial baseline, its parameters and name
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -200,6 +201,54 @@ def get_task(name: str) -> Task:
     raise unknown_name("task", name, _TASKS)
 
 
+ENTRY_POINT_GROUP = "rnn_zoo.tasks"  # an installed package's tasks: a module that calls register_task
+TASK_MODULES_VARIABLE = "RNNZOO_TASKS"  # modules of one's own (comma-separated), as --tasks-from sets it
+_LOADED: set[str] = set()
+
+
 def _load_all():
     # Importing the modules registers their tasks; done lazily so `import experiments` is cheap.
     from experiments.tasks import mnist, music, ner, poetry, polyphonic, pos, ptb, sentiment, series, synthetic  # noqa: F401
+
+    load_task_modules([m for m in os.environ.get(TASK_MODULES_VARIABLE, "").split(",") if m.strip()])
+    if "entry points" not in _LOADED:
+        _LOADED.add("entry points")
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                point.load()
+            except Exception as error:  # noqa: BLE001 - a broken plug-in is named, not fatal to the others
+                raise ValueError(f"entry point {point.name!r} of group {ENTRY_POINT_GROUP} ({point.value}) failed to "
+                                 f"load: {type(error).__name__}: {error}") from None
+
+
+def load_task_modules(modules: list[str]) -> None:
+    """Import the user's modules that register tasks (`--tasks-from mymodule` or a path to a .py
+    file); each once. An unknown module is named with where it was looked for."""
+    import importlib
+    import importlib.util
+    import sys
+
+    for module in (m.strip() for m in modules):
+        if not module or module in _LOADED:
+            continue
+        _LOADED.add(module)
+        try:
+            if module.endswith(".py"):
+                path = os.path.abspath(module)
+                if not os.path.isfile(path):
+                    raise FileNotFoundError(path)
+                spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+                loaded = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = loaded
+                spec.loader.exec_module(loaded)
+            else:
+                if os.getcwd() not in sys.path and "" not in sys.path:
+                    sys.path.insert(0, os.getcwd())
+                importlib.import_module(module)
+        except (ImportError, FileNotFoundError) as error:
+            _LOADED.discard(module)
+            raise ValueError(f"--tasks-from {module!r}: cannot import it ({type(error).__name__}: {error}); give a "
+                             "module importable from the working folder (mytasks for mytasks.py) or a .py file's "
+                             "path") from None

@@ -146,7 +146,7 @@ class _Spool:
 
     def array(self, width: int | None = None) -> np.ndarray:
         self.handle.close()
-        shape = (self.rows,) if width is None else (self.rows // max(width, 1), width)
+        shape = (self.rows,) if width is None else (self.rows, width)
         if self.rows == 0:
             return np.zeros(shape, self.dtype)
         return np.memmap(self.path, dtype=self.dtype, mode="r", shape=shape)

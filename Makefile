@@ -14,7 +14,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean
+.PHONY: help install test test-tf test-jax run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean example bench-files
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|repro-music|memory|standard|paper|smoke] [SPACE=quick|modern|greff|chung] [WORKERS=N] [ARGS='...']"
@@ -51,6 +51,14 @@ list: $(STAMP) ## list the registered variants with parameter counts
 run: $(STAMP) ## train the default comparison (GRID=quick) on this machine, then write its report (ARGS go to both)
 	@status=0; $(PY) -m experiments run --grid $(GRID) --workers $(WORKERS) $(ARGS) || status=$$?; \
 	$(PY) -m experiments report --grid $(GRID) $(ARGS) || exit $$?; exit $$status
+
+example: $(STAMP) ## your own data end to end: scikit-learn's digits written as a CSV, declared in a task file, four cells compared (examples/digits/)
+	$(PY) examples/digits/make_csv.py
+	$(PY) -m experiments check-task examples/digits/digits.toml
+	@$(MAKE) --no-print-directory run GRID=examples/digits/digits-grid.toml WORKERS=$(WORKERS)
+
+bench-files: $(STAMP) ## peak memory of converting a generated 1 GB CSV of one's own data, beside pandas reading it whole (MB=1000)
+	$(PY) -m experiments.bench_files --megabytes $(or $(MB),1000)
 
 experiments: $(STAMP) ## train every run of GRID not yet done (WORKERS=N parallel workers; ARGS='--set train.epochs=3')
 	$(PY) -m experiments run --grid $(GRID) --workers $(WORKERS) $(ARGS)

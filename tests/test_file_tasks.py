@@ -396,3 +396,23 @@ register_task(Task(name="sum5", description="the sum of five numbers", topology=
     assert "done   sum5 | gru | seed 0: test mse" in run.stdout
     missing = cli("run", "--grid", "grid.toml", "--tasks-from", "notthere", cwd=tmp_path, results=tmp_path / "r")
     assert missing.returncode == 2 and "--tasks-from 'notthere': cannot import it" in missing.stderr
+
+
+def test_a_search_space_file_and_set_params_take_a_file_task(tmp_path):
+    from experiments.planner import expand
+    from experiments.search import Search
+
+    folder = tmp_path / "spaces"
+    folder.mkdir()
+    long_frame(30).to_csv(folder / "sensors.csv", index=False)
+    (folder / "sensors.toml").write_text('path = "sensors.csv"\ntopology = "classification"\nsequence = "unit"\n'
+                                         'order = "time"\nfeatures = ["temp"]\ntarget = "label"\n')
+    (folder / "space.toml").write_text('variants = ["lstm", "gru"]\ntasks = [{task = "sensors.toml"}]\ntrials = 3\n'
+                                       '[search]\n"train.learning_rate" = ["log_uniform", 1e-3, 3e-2]\n')
+    plan = Search(str(folder / "space.toml"))  # the task file is found beside the space file, from any folder
+    assert len(plan.runs) == 6 and {r.task for r in plan.runs} == {"sensors"}
+    (folder / "grid.toml").write_text('variants = ["lstm"]\nseeds = [0]\ntasks = [{task = "sensors.toml"}]\n')
+    runs = expand(str(folder / "grid.toml"), ["params.sensors.n_train=10"])
+    assert runs[0].params == {"n_train": 10} and len(get_task("sensors").make(runs[0].params, 0).train) == 10
+    with pytest.raises(ValueError, match=r"unknown parameter 'T' for task 'sensors'; valid parameters: n_train"):
+        expand(str(folder / "grid.toml"), ["params.sensors.T=10"])

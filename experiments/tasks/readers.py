@@ -25,7 +25,7 @@ from experiments.data import data_dir, sha256_of
 
 __all__ = ["Table", "read_table", "cache_key", "CHUNK_ROWS", "CONVERSION_VERSION"]
 
-CHUNK_ROWS = 500_000  # rows read at a time from a tabular file
+CHUNK_ROWS = 200_000  # rows read at a time from a tabular file
 CONVERSION_VERSION = 1  # bump when the cached form changes, so old caches are read again
 
 

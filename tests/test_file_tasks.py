@@ -416,3 +416,44 @@ def test_a_search_space_file_and_set_params_take_a_file_task(tmp_path):
     assert runs[0].params == {"n_train": 10} and len(get_task("sensors").make(runs[0].params, 0).train) == 10
     with pytest.raises(ValueError, match=r"unknown parameter 'T' for task 'sensors'; valid parameters: n_train"):
         expand(str(folder / "grid.toml"), ["params.sensors.T=10"])
+
+
+def test_an_installed_packages_entry_point_registers_its_tasks(monkeypatch):
+    import importlib.metadata
+
+    from experiments import tasks as registry
+
+    loaded = []
+
+    class Point:
+        name, value = "demo", "demo_package.tasks"
+
+        def load(self):
+            loaded.append(self.name)
+            registry.register_task(registry.Task(
+                name="from_entry_point", description="d", topology="regression", metric="mse", higher_is_better=False,
+                params={}, sizes={"smoke": {}, "default": {}, "paper": {}}, make=None, score=None, baseline=None,
+                baseline_name="zero"))
+
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda group: [Point()] if group == registry.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(registry, "_LOADED", set())
+    assert "from_entry_point" in registry.list_tasks() and loaded == ["demo"]
+    registry.list_tasks()
+    assert loaded == ["demo"]  # loaded once
+    registry._TASKS.pop("from_entry_point")
+
+
+@pytest.mark.slow
+def test_a_language_model_of_ones_own_corpus_trains_and_generates(tmp_path):
+    (tmp_path / "corpus.txt").write_text("the cat sat on the mat. " * 200)
+    (tmp_path / "grid.toml").write_text('variants = ["gru"]\nseeds = [0]\ntasks = [{task = "corpus", data = {path = '
+                                        '"corpus.txt", topology = "language_model", length = 24}}]\n[model]\n'
+                                        'units = 16\n[train]\nepochs = 2\n')
+    run = cli("run", "--grid", "grid.toml", cwd=tmp_path, results=tmp_path / "results")
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "test bits_per_token" in run.stdout
+    sampled = cli("generate", "--grid", "grid.toml", "--only", "task=corpus,variant=gru,seed=0", "--prompt", "the ",
+                  "--count", "2", "--length", "10", cwd=tmp_path, results=tmp_path / "results")
+    assert sampled.returncode == 0, sampled.stderr
+    assert sampled.stdout.count("the ") >= 2

@@ -26,8 +26,9 @@ import numpy as np
 STEPS_PER_SEQUENCE = 50
 
 
-def write_csv(path: Path, megabytes: float, seed: int = 0) -> int:
-    """A long-format CSV of about `megabytes`; returns its rows."""
+def write_csv(path: Path, megabytes: float, seed: int = 0, shuffled: bool = False) -> int:
+    """A long-format CSV of about `megabytes`; returns its rows. Its rows come grouped by
+    sequence and in order, or `shuffled` within each million (so the conversion must sort)."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
@@ -39,6 +40,8 @@ def write_csv(path: Path, megabytes: float, seed: int = 0) -> int:
             frame = pd.DataFrame({"unit": [f"unit{u}" for u in units], "step": np.arange(chunk) % STEPS_PER_SEQUENCE,
                                   **{c: rng.normal(size=chunk).round(5) for c in "abcd"},
                                   "label": np.where(units % 3 == 0, "yes", "no")})
+            if shuffled:
+                frame = frame.sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
             frame.to_csv(handle, header=False, index=False)
             rows += chunk
             sequence = int(units[-1]) + 1
@@ -89,22 +92,26 @@ def main(argv=None) -> int:
     if args.child:
         _child(*args.child)
         return 0
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "big.csv"
-        started = time.time()
-        rows = write_csv(path, args.megabytes)
-        size = path.stat().st_size
-        print(f"generated {path.name}: {size / 1e6:.0f} MB, {rows:,} rows in {time.time() - started:.0f} s", flush=True)
-        env = {**os.environ, "RNNZOO_DATA": str(Path(folder) / "cache")}
-        convert = measure("convert", path, env)
-        print(f"converted (chunks of rows, columns spooled to disk): peak memory {convert['peak_bytes'] / 1e6:.0f} MB "
-              f"above the {convert['libraries_bytes'] / 1e6:.0f} MB of the libraries loaded "
-              f"({convert['peak_bytes'] / size:.2f}x the file) in {convert['seconds']:.0f} s; "
-              f"{convert['sequences_rows'][0]:,} sequences", flush=True)
-        whole = measure("pandas", path, env)
-        print(f"pandas.read_csv of the whole file: peak memory {whole['peak_bytes'] / 1e6:.0f} MB "
-              f"({whole['peak_bytes'] / size:.2f}x the file) in {whole['seconds']:.0f} s", flush=True)
-        print(f"ratio conversion / whole file in pandas: {convert['peak_bytes'] / whole['peak_bytes']:.2f}")
+    for shuffled in (False, True):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "big.csv"
+            started = time.time()
+            rows = write_csv(path, args.megabytes, shuffled=shuffled)
+            size = path.stat().st_size
+            layout = "rows shuffled (the conversion sorts)" if shuffled else "rows grouped by sequence, in order"
+            print(f"generated {path.name}: {size / 1e6:.0f} MB, {rows:,} rows, {layout}, in "
+                  f"{time.time() - started:.0f} s", flush=True)
+            env = {**os.environ, "RNNZOO_DATA": str(Path(folder) / "cache")}
+            convert = measure("convert", path, env)
+            print(f"  converted: peak memory {convert['peak_bytes'] / 1e6:.0f} MB above the "
+                  f"{convert['libraries_bytes'] / 1e6:.0f} MB of the libraries loaded "
+                  f"({convert['peak_bytes'] / size:.2f}x the file) in {convert['seconds']:.0f} s; "
+                  f"{convert['sequences_rows'][0]:,} sequences", flush=True)
+            whole = measure("pandas", path, env)
+            print(f"  pandas.read_csv of the whole file: peak memory {whole['peak_bytes'] / 1e6:.0f} MB "
+                  f"({whole['peak_bytes'] / size:.2f}x the file) in {whole['seconds']:.0f} s", flush=True)
+            print(f"  ratio conversion / whole file in pandas: {convert['peak_bytes'] / whole['peak_bytes']:.2f}",
+                  flush=True)
     return 0
 
 

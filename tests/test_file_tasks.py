@@ -67,6 +67,16 @@ def test_csv_and_parquet_give_the_same_arrays(tmp_path):
         np.testing.assert_array_equal(a.split(name).lengths, b.split(name).lengths)
 
 
+def test_rows_in_any_order_give_the_arrays_of_rows_in_order(tmp_path):
+    shuffled = long_frame()
+    ordered = shuffled.sort_values(["unit", "time"])  # read as it is, with no sort
+    a, b = load(declare(tmp_path / "a", shuffled, categorical=["mode"])), load(declare(tmp_path / "b", ordered,
+                                                                                      categorical=["mode"]))
+    for name in ("train", "val", "test"):
+        np.testing.assert_array_equal(a.split(name).x, b.split(name).x)
+        np.testing.assert_array_equal(a.split(name).y, b.split(name).y)
+
+
 def test_a_long_csv_round_trips_into_padded_sequences_in_order(tmp_path):
     frame = long_frame()
     data = load(declare(tmp_path, frame))

@@ -273,6 +273,19 @@ def _disagreeing(table: Table, values: np.ndarray) -> int | None:
     return int(bad[0]) if len(bad) else None
 
 
+def _value_order(values: list) -> np.ndarray:
+    """Indices that sort `values` (ids, classes, categories, groups): what the data becomes does
+    not depend on the order of the file's rows."""
+    return np.array(sorted(range(len(values)), key=lambda i: (type(values[i]).__name__, values[i])), dtype=np.int64)
+
+
+def _ranks(values: list) -> np.ndarray:
+    """The place of each value in sorted order."""
+    ranks = np.empty(len(values), np.int64)
+    ranks[_value_order(values)] = np.arange(len(values))
+    return ranks
+
+
 def _draw_split(units: int, ratios, seed: int) -> np.ndarray:
     """0 / 1 / 2 (train / val / test) for each of `units`, drawn from `seed`."""
     order = np.random.default_rng(seed).permutation(units)
@@ -328,17 +341,21 @@ class _Sequences(_Prepared):
             raise ValueError(f"{where}: no input features: list the input columns in `features` (numbers) or "
                              "`categorical` (categories, one-hot)")
         per_sequence_target = self.topology != "tagging"
+        self.classes = None if table.classes is None else [table.classes[i] for i in _value_order(table.classes)]
         if per_sequence_target and not table.per_sequence_target:
             bad = _disagreeing(table, table.target)
             if bad is not None:
                 rows = np.asarray(table.target[table.offsets[bad]:table.offsets[bad + 1]])
-                shown = sorted({self._target_text(v) for v in rows.tolist()})[:4]
+                shown = sorted({str(table.classes[v] if table.classes else v) for v in rows.tolist()})[:4]
                 raise ValueError(f"{where}: sequence {table.sequence_ids[bad]!r} has rows with different targets "
                                  f"({', '.join(shown)}); {self.topology} takes one {t['target']!r} per sequence "
                                  "(use topology = \"tagging\" for one per step)")
             self.target = _per_sequence(table, table.target)
         else:
             self.target = np.asarray(table.target)
+        if table.classes is not None:  # class ids in sorted order of the class values
+            self.target = _ranks(table.classes)[self.target].astype(np.int32)
+        self.by_id = _value_order(table.sequence_ids)  # sequences in order of their ids
         if self.kind == "class":
             present = np.unique(self.target)
             if len(present) < 2:
@@ -362,7 +379,7 @@ class _Sequences(_Prepared):
                                  "split fractions")
 
     def _target_text(self, code):
-        return self.table.classes[int(code)] if self.table.classes is not None else code
+        return self.classes[int(code)] if self.classes is not None else code
 
     def _assign_splits(self) -> np.ndarray:
         table, t, where = self.table, self.declaration.table, self.declaration.where
@@ -378,9 +395,9 @@ class _Sequences(_Prepared):
             if bad is not None:
                 raise ValueError(f"{where}: sequence {table.sequence_ids[bad]!r} has rows of more than one "
                                  f"{t['group']!r}; a sequence belongs to one group")
-            groups = _per_sequence(table, table.group)
-            return _draw_split(int(groups.max()) + 1, ratios, seed)[groups]
-        return _draw_split(len(table), ratios, seed)
+            groups = _ranks(table.extra["groups"])[_per_sequence(table, table.group)]
+            return _draw_split(len(table.extra["groups"]), ratios, seed)[groups]
+        return _draw_split(len(table), ratios, seed)[_ranks(table.sequence_ids)]
 
     def _rows_of(self, split: int) -> np.ndarray:
         return np.repeat(self.assign == split, self.table.lengths)
@@ -389,9 +406,15 @@ class _Sequences(_Prepared):
         table = self.table
         train_rows = self._rows_of(0)
         mean, std = _moments(table.numeric[train_rows]) if table.numeric.shape[1] else (0.0, 1.0)
-        # One-hot columns: the categories seen in training; any other is all zeros.
-        seen = [np.unique(np.asarray(table.categorical[train_rows, j])) for j in range(table.categorical.shape[1])]
-        widths = [len(s) for s in seen]
+        # One-hot columns: the categories seen in training, in sorted order; any other is all zeros.
+        seen = []
+        for j, name in enumerate(table.categorical_names):
+            codes = np.unique(np.asarray(table.categorical[train_rows, j]))
+            values = table.categories[name]
+            position = np.full(len(values), -1, np.int64)
+            position[codes[np.argsort(_ranks(values)[codes])]] = np.arange(len(codes))
+            seen.append(position)
+        widths = [int((p >= 0).sum()) for p in seen]
         lengths = table.lengths
         variable = len(np.unique(lengths)) > 1
         width = table.numeric.shape[1] + sum(widths) + (1 if variable else 0)
@@ -402,13 +425,13 @@ class _Sequences(_Prepared):
             target_mean, target_std = _moments(self.target[self.assign == 0])
             info.update(num_outputs=1, target_mean=float(target_mean), target_std=float(target_std))
         else:
-            info["num_outputs"] = len(table.classes) + (1 if self.topology == "tagging" else 0)
-            info["classes"] = table.classes
+            info["num_outputs"] = len(self.classes) + (1 if self.topology == "tagging" else 0)
+            info["classes"] = self.classes
         splits = []
         for code in range(3):
-            index = np.flatnonzero(self.assign == code)
+            index = self.by_id[self.assign[self.by_id] == code]
             if code == 0 and n_train:
-                index = np.sort(np.random.default_rng(0).permutation(index)[:n_train])
+                index = index[np.sort(np.random.default_rng(0).permutation(len(index))[:n_train])]
             splits.append(self._split(index, mean, std, seen, width, variable, info))
         return Dataset(*splits, info=info)
 
@@ -424,12 +447,11 @@ class _Sequences(_Prepared):
             if table.numeric.shape[1]:
                 x[i, :n, :table.numeric.shape[1]] = _scale(table.numeric[start:stop], mean, std)
                 column = table.numeric.shape[1]
-            for j, categories in enumerate(seen):
-                codes = np.asarray(table.categorical[start:stop, j])
-                hit = np.searchsorted(categories, codes)
-                known = (hit < len(categories)) & (categories[np.minimum(hit, len(categories) - 1)] == codes)
-                x[i, np.flatnonzero(known), column + hit[known]] = 1.0
-                column += len(categories)
+            for j, position in enumerate(seen):
+                place = position[np.asarray(table.categorical[start:stop, j])]
+                known = place >= 0
+                x[i, np.flatnonzero(known), column + place[known]] = 1.0
+                column += int((position >= 0).sum())
             if variable:
                 x[i, :n, column] = 1.0
             if tags is not None:
@@ -509,7 +531,7 @@ class _Forecast(_Prepared):
                              f"{len(short)} of {len(lengths)} series are too short for one window")
         windows, splits = [], []
         ratios = t.get("split", [0.8, 0.1, 0.1])
-        for s in range(len(table)):
+        for s in _value_order(table.sequence_ids):  # series in order of their ids
             start = table.offsets[s]
             # The target of window w (rows w .. w+lookback-1) is row w + lookback + horizon - 1.
             count = lengths[s] - self.lookback - self.horizon + 1
@@ -602,7 +624,7 @@ class _Texts(_TokenTask):
                              f"{', '.join(map(str, rows[:5]))}); drop or fill them")
         self.texts = frame[t["text"]].astype(str).tolist()
         self.classes, self.labels = [], None
-        codes, uniques = pd.factorize(frame[t["target"]])
+        codes, uniques = pd.factorize(frame[t["target"]], sort=True)
         self.labels, self.classes = codes.astype(np.int32), [u.item() if hasattr(u, "item") else u for u in uniques]
         if len(self.classes) < 2:
             raise ValueError(f"{where}: target {t['target']!r} has one class only ({self.classes[0]!r}); there is "

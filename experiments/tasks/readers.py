@@ -144,12 +144,42 @@ class _Spool:
         self.handle.write(values.tobytes())
         self.rows += len(values)
 
+    def to_npy(self, destination: Path, width: int | None = None) -> None:
+        """The column as a .npy file, its bytes copied as they are (no memory for the column)."""
+        self.handle.close()
+        shape = (self.rows,) if width is None else (self.rows, width)
+        with open(destination, "wb") as out, open(self.path, "rb") as raw:
+            np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(self.dtype),
+                                                       "fortran_order": False, "shape": shape})
+            shutil.copyfileobj(raw, out, 1 << 24)
+
     def array(self, width: int | None = None) -> np.ndarray:
         self.handle.close()
         shape = (self.rows,) if width is None else (self.rows, width)
         if self.rows == 0:
             return np.zeros(shape, self.dtype)
         return np.memmap(self.path, dtype=self.dtype, mode="r", shape=shape)
+
+
+class _InOrder:
+    """Whether the rows come grouped by sequence and in order within each (the usual layout of a
+    long file): then the converted columns are the spooled ones as they are, with no sort."""
+
+    def __init__(self):
+        self.sorted, self.last, self.counts = True, None, np.zeros(0, np.int64)
+
+    def add(self, codes: np.ndarray, order: np.ndarray) -> None:
+        counts = np.bincount(codes)
+        if len(counts) > len(self.counts):
+            self.counts = np.concatenate([self.counts, np.zeros(len(counts) - len(self.counts), np.int64)])
+        self.counts[:len(counts)] += counts
+        if not self.sorted or len(codes) == 0:
+            return
+        if self.last is not None:
+            codes, order = np.concatenate([[self.last[0]], codes]), np.concatenate([[self.last[1]], order])
+        step, later = np.diff(codes), np.diff(order)
+        self.sorted = bool(np.all((step > 0) | ((step == 0) & (later >= 0))))
+        self.last = (codes[-1], order[-1])
 
 
 class _Codes:
@@ -231,24 +261,29 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
               "categorical": _Spool(spool_dir, "categorical", np.int32),
               "target": _Spool(spool_dir, "target", np.int32 if target_is_class else np.float32),
               "group": _Spool(spool_dir, "group", np.int32), "split": _Spool(spool_dir, "split", np.int8)}
-    rows = 0
+    rows, in_order = 0, _InOrder()
     for frame in _chunks(path, fmt, columns):
         n = len(frame)
+        codes = np.zeros(n, np.int32)
         if sequence:
             if frame[sequence].isna().any():
                 raise _bad_rows(where, sequence, frame[sequence].isna().to_numpy(), rows, "missing sequence ids")
-            spools["sequence"].add(ids.encode(frame[sequence].to_numpy()))
+            codes = ids.encode(frame[sequence].to_numpy())
+            spools["sequence"].add(codes)
+        steps = np.arange(rows, rows + n, dtype=np.float64)
         if order:
             import pandas as pd
 
             if pd.api.types.is_numeric_dtype(frame[order]):
-                spools["order"].add(_numeric(where, frame, order, rows, "order"))
+                steps = _numeric(where, frame, order, rows, "order")
             else:
                 stamps = pd.to_datetime(frame[order], errors="coerce")
                 if stamps.isna().any():
                     raise _bad_rows(where, order, stamps.isna().to_numpy(), rows, "values that are neither numbers "
                                     "nor dates")
-                spools["order"].add(stamps.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(np.float64))
+                steps = stamps.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+            spools["order"].add(steps)
+        in_order.add(codes, steps)
         if n_numeric:
             spools["numeric"].add(np.stack([_numeric(where, frame, c, rows, "feature") for c in request["numeric"]], 1))
         if n_categorical:
@@ -272,25 +307,29 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
         rows += n
     if rows == 0:
         raise ValueError(f"{where}: {path} has no data rows")
-    sequence_codes = spools["sequence"].array() if sequence else np.zeros(rows, np.int32)
-    order_values = spools["order"].array() if order else np.arange(rows, dtype=np.float64)
-    sort = np.lexsort((order_values, sequence_codes))
-    del order_values
-    sorted_codes = np.asarray(sequence_codes[sort])
-    counts = np.bincount(sorted_codes, minlength=max(len(ids.index), 1))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    # Each column is put in order and written one at a time: memory for one column, not all.
-    for name, width in (("numeric", n_numeric), ("categorical", n_categorical)):
-        data = spools[name].array(width) if width else np.zeros((rows, 0), spools[name].dtype)
-        np.save(spool_dir / f"{name}.npy", np.asarray(data[sort]) if width else data)
-        del data
-    for name in ("target", "group", "split"):
-        present = {"target": request.get("target"), "group": request.get("group"),
-                   "split": request.get("split_column")}[name]
-        data = spools[name].array()
-        if present:
-            np.save(spool_dir / f"{name}.npy", np.asarray(data[sort]))
-        del data
+    offsets = np.concatenate([[0], np.cumsum(in_order.counts)]).astype(np.int64)
+    present = {"numeric": True, "categorical": True, "target": bool(request.get("target")),
+               "group": bool(request.get("group")), "split": bool(request.get("split_column"))}
+    widths = {"numeric": n_numeric, "categorical": n_categorical}
+    for name, width in widths.items():
+        if width == 0:  # no such inputs: an empty column per row
+            present[name] = False
+            np.save(spool_dir / f"{name}.npy", np.zeros((rows, 0), spools[name].dtype))
+    if in_order.sorted:  # the columns as read are the converted ones
+        for name in present:
+            if present[name]:
+                spools[name].to_npy(spool_dir / f"{name}.npy", widths.get(name))
+    else:
+        sequence_codes = spools["sequence"].array() if sequence else np.zeros(rows, np.int32)
+        order_values = spools["order"].array() if order else np.arange(rows, dtype=np.float64)
+        sort = np.lexsort((order_values, sequence_codes))
+        del order_values, sequence_codes
+        # Each column is put in order and written one at a time: memory for one column, not all.
+        for name in present:
+            if present[name]:
+                data = spools[name].array(widths.get(name))
+                np.save(spool_dir / f"{name}.npy", np.asarray(data[sort]))
+                del data
     for spool in spools.values():
         spool.handle.close()
         spool.path.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ fixed settings, and distributions over the searched ones:
         "trials": 8,                        # sampled settings per (variant, task)
         "seed": 0,                          # the seed of every search trial
         "retrain_seeds": [0, 1, 2, 3, 4],   # the best setting of each variant, over these seeds
+        "retrain": {"train": {"epochs": 50}},  # optional: what the retraining changes (a larger budget)
         "model": {}, "train": {"epochs": 5},                     # fixed settings
         "search": {
             "train.learning_rate": ("log_uniform", 1e-4, 1e-1),
@@ -31,7 +32,9 @@ Random sampling (the default, as Greff) is paired: trial i of a task has the sam
 for every variant, so differences between variants are not differences between draws. An
 adaptive sampler (TPE) proposes each variant's settings from its own finished trials instead.
 After the search, the best setting of each variant (by validation score) is trained again over
-`retrain_seeds`, so the tuned comparison has a confidence interval.
+`retrain_seeds`, so the tuned comparison has a confidence interval; `retrain` changes fixed
+settings for that retraining only, e.g. a search that compares settings on a budget of epochs and
+a retraining that runs until the validation score stops improving.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ from experiments.planner import (
     select,
     task_entries,
 )
-from experiments.settings import check_seeds, get_setting
+from experiments.planner import check_keys
+from experiments.settings import apply_settings, check_seeds, defaults, get_setting
 from experiments.store_search import PRUNERS, SAMPLERS, choice_distribution, float_distribution, int_distribution
 from zoo.checks import unknown_name
 
@@ -63,7 +67,7 @@ __all__ = ["SPACES", "get_space", "list_spaces", "Search", "DISTRIBUTIONS", "SPA
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
 SPACE_KEYS = {"description": str, "variants": list, "tasks": list, "trials": int, "seed": int, "retrain_seeds": list,
               "model": dict, "train": dict, "search": dict, "when": dict, "sampler": str, "pruner": str,
-              "variant_settings": dict}
+              "variant_settings": dict, "retrain": dict}
 CORE = ["vanilla", "lstm", "cifg", "gru", "mingru"]
 
 SPACES: dict[str, dict] = {
@@ -129,6 +133,9 @@ SPACES: dict[str, dict] = {
         "model": {},
         "train": {"optimizer": "rmsprop", "clipnorm": 1.0, "weight_noise": 0.075, "batch_size": 8, "epochs": 100,
                   "patience": 10},
+        # The learning rate is picked on a budget of 100 epochs; the chosen one is then trained until
+        # the validation NLL stops improving, as the paper's models were (early stopping).
+        "retrain": {"train": {"epochs": 1000}},
         "search": {"train.learning_rate": ("log_uniform", math.exp(-12), math.exp(-6))},  # Chung et al., section 4.2
         "sampler": "random",
     },
@@ -256,6 +263,10 @@ class Search:
                 get_setting(other, f"{where} when.{key}")  # an unknown setting is named
         self.seed = check_seeds([space.get("seed", 0)], where)[0]
         self.retrain_seeds = check_seeds(space.get("retrain_seeds", [0, 1, 2, 3, 4]), f"{where} retrain_seeds")
+        self.retrain = space.get("retrain") or {}
+        check_keys(f"{where} retrain", self.retrain, {"model": dict, "train": dict})
+        for section in ("model", "train"):  # checked now, before anything trains
+            apply_settings(defaults(section), section, self.retrain.get(section, {}), f"{where} retrain")
         cli = parse_overrides(overrides or [])
         searched = [f"{section}.{key}" for section in ("model", "train") for key in cli[section]
                     if f"{section}.{key}" in self.distributions]
@@ -342,6 +353,11 @@ class Search:
                 sign = 1 if task.higher_is_better else -1  # ties: the earliest trial
                 best = max(mine, key=lambda r: (sign * r["val"][task.metric], -r["trial_number"]))
                 spec = RunSpec.from_json({k: best[k] for k in RunSpec.__dataclass_fields__})
+                if self.retrain:
+                    model, train = dict(spec.model), dict(spec.train)
+                    apply_settings(model, "model", self.retrain.get("model", {}), "retrain")
+                    apply_settings(train, "train", self.retrain.get("train", {}), "retrain")
+                    spec = replace(spec, model=model, train=train)
                 values = dict(best.get("sampled") or {})
                 for seed in self.retrain_seeds:
                     run = replace(spec, seed=seed)  # the best trial's settings, another seed

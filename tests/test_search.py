@@ -64,6 +64,23 @@ def test_a_sampled_setting_reaches_the_run():
     assert optuna.distributions.json_to_distribution(distributions["train.learning_rate"]).log
 
 
+def test_the_retraining_takes_its_own_settings_and_keeps_the_best_trials():
+    plan = Search("smoke")
+    best = plan.runs[0]
+    record = {**best.to_json(), "status": "finished", "val": {"mse": 0.1}, "trial_number": 0,
+              "sampled": plan.params_of(best)[0], "study": plan.study_of(best)}
+    plain = {r.seed: r for r in plan.retrain_runs([record])[0]}
+    assert plain[plan.seed].key == best.key  # with no `retrain`, the search trial is the seed's retraining
+    spaces.SPACES["smoke-retrain"] = {**spaces.SPACES["smoke"], "retrain": {"train": {"epochs": 7}}}
+    try:
+        longer = Search("smoke-retrain").retrain_runs([record])[0]
+    finally:
+        del spaces.SPACES["smoke-retrain"]
+    assert {r.train["epochs"] for r in longer} == {7} and all(r.key != best.key for r in longer)
+    assert {r.train["learning_rate"] for r in longer} == {best.train["learning_rate"]}  # the best setting kept
+    assert Search("chung", only="task=jsb_chorales").retrain == {"train": {"epochs": 1000}}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"trials": 0}, r"trials must be a positive integer .* got 0"),
     ({"search": {"train.learning_rate": ("log_uniform", 0.1, 0.01)}}, r"train.learning_rate has low 0.1 > high 0.01"),
@@ -75,6 +92,9 @@ def test_a_sampled_setting_reaches_the_run():
     ({"sampler": "grid"}, r"sampler must be one of random, tpe, qmc, got 'grid'"),
     ({"pruner": "asha"}, r"pruner must be None or one of hyperband, median, got 'asha'"),
     ({"trails": 3}, r"unknown key\(s\) trails; valid keys: description"),
+    ({"retrain": {"train": {"epoks": 3}}}, r"unknown setting train.epoks .*retrain"),
+    ({"retrain": {"train": {"epochs": 0}}}, r"epochs"),
+    ({"retrain": {"optimizer": "adam"}}, r"retrain: unknown key\(s\) optimizer; valid keys: model, train"),
 ])
 def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(spaces.SPACES, "broken", {**spaces.SPACES["smoke"], **change})

@@ -134,6 +134,23 @@ def test_text_classification_and_a_character_language_model(tmp_path):
     np.testing.assert_array_equal(data.train.x[0, 1:], data.train.y[0, :-1])  # the next character is the target
 
 
+def test_a_column_of_tokens_is_embedded(tmp_path):
+    frame = long_frame(30)
+    task = declare(tmp_path, frame, features=[], embed="mode", topology="tagging", target="tag")
+    data = load(task)
+    assert data.info["tokens"] == ["<pad>", "<unk>", "a", "b", "c"] and data.info["vocab_size"] == 5
+    assert data.train.x.ndim == 2 and data.train.x.dtype == np.int32
+    real = data.train.sample_weight > 0
+    assert ((data.train.x > 0) == real).all()  # every real step has a token, padding is 0
+    for x, weight in zip(data.train.x, data.train.sample_weight):  # mode cycles a, b, c with the step
+        n = int(weight.sum())
+        np.testing.assert_array_equal(x[:n], np.arange(n) % 3 + 2)
+    with pytest.raises(ValueError, match=r"`embed` = 'mode' makes the sequence one of tokens .* the only input"):
+        declare(tmp_path / "mixed", frame, embed="mode")
+    with pytest.raises(ValueError, match=r"`embed` goes with classification, regression or tagging, not 'forecasting'"):
+        declare(tmp_path / "fc", frame, features=[], embed="mode", topology="forecasting", lookback=2)
+
+
 # --- splits and standardisation ---------------------------------------------------------------------
 
 def test_splits_are_fixed_by_the_split_seed_and_groups_stay_together(tmp_path):

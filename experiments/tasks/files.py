@@ -10,6 +10,7 @@ so grids, searches, workers, stores and reports take it unchanged.
     order = "time"                # the order of the steps (numbers or dates)
     features = ["temperature", "vibration"]
     categorical = ["mode"]        # one-hot, with the categories of the training split
+                                  # (embed = "event": a column of tokens as the only input, embedded)
     target = "label"
     group = "site"                # optional: a site's sequences stay in one split
     split = [0.8, 0.1, 0.1]       # train / val / test, drawn with split_seed (default 0)
@@ -60,7 +61,7 @@ TASK_FILE_KEYS = {
     "categorical": list, "sequence": str, "order": str, "split_column": str, "split": list, "group": str,
     "split_seed": int, "lookback": int, "horizon": int, "season": int, "length": int, "text": str, "level": str,
     "max_length": int, "min_count": int, "metric": str, "x_key": str, "y_key": str, "y_path": str, "train": dict,
-    "separator": str,
+    "separator": str, "embed": str,
 }
 _RESERVED_COLUMNS = ("sequence", "order", "group", "split_column")
 
@@ -160,6 +161,16 @@ def _check(table: dict, where: str, base_dir: Path) -> Declaration:
         extra = " (a forecast reads the target's past values already)" if topology == "forecasting" else ""
         raise ValueError(f"{where}: target column {target!r} is also listed as a feature{extra}; the model would "
                          "see the answer: drop it from `features` / `categorical`")
+    embed = table.get("embed")
+    if embed is not None:
+        if features or categorical:
+            raise ValueError(f"{where}: `embed` = {embed!r} makes the sequence one of tokens (embedded ids), so it is "
+                             "the only input; to mix categories with numbers, one-hot them in `categorical`")
+        if embed == target:
+            raise ValueError(f"{where}: target column {target!r} is also the embedded input; the model would see the "
+                             "answer")
+        if topology in ("forecasting", "language_model"):
+            raise ValueError(f"{where}: `embed` goes with classification, regression or tagging, not {topology!r}")
     both = sorted(set(features) & set(categorical))
     if both:
         raise ValueError(f"{where}: column(s) {', '.join(both)} are in both `features` and `categorical`")
@@ -241,7 +252,8 @@ def _baseline_name(declaration: Declaration) -> str:
 def _request(declaration: Declaration) -> dict:
     """What the reader needs from the declaration (also the cache key, with the file's checksum)."""
     t = declaration.table
-    return {"numeric": list(t.get("features", [])), "categorical": list(t.get("categorical", [])),
+    embedded = [t["embed"]] if "embed" in t else []
+    return {"numeric": list(t.get("features", [])), "categorical": list(t.get("categorical", [])) + embedded,
             "target": t.get("target"), "sequence": t.get("sequence"), "order": t.get("order"),
             "group": t.get("group"), "split_column": t.get("split_column"),
             "target_kind": TOPOLOGIES[declaration.topology][1], "topology": declaration.topology,
@@ -338,8 +350,8 @@ class _Sequences(_Prepared):
                                  f"{table.sequence_ids[bad[0]]!r} has {lengths[bad[0]]} steps ({len(bad)} of "
                                  f"{len(lengths)} sequences differ)")
         if table.numeric.shape[1] + table.categorical.shape[1] == 0:
-            raise ValueError(f"{where}: no input features: list the input columns in `features` (numbers) or "
-                             "`categorical` (categories, one-hot)")
+            raise ValueError(f"{where}: no input features: list the input columns in `features` (numbers), "
+                             "`categorical` (categories, one-hot) or `embed` (a column of tokens, embedded)")
         per_sequence_target = self.topology != "tagging"
         self.classes = None if table.classes is None else [table.classes[i] for i in _value_order(table.classes)]
         if per_sequence_target and not table.per_sequence_target:
@@ -403,6 +415,8 @@ class _Sequences(_Prepared):
         return np.repeat(self.assign == split, self.table.lengths)
 
     def dataset(self, n_train: int = 0) -> Dataset:
+        if "embed" in self.declaration.table:
+            return self._token_dataset(n_train)
         table = self.table
         train_rows = self._rows_of(0)
         mean, std = _moments(table.numeric[train_rows]) if table.numeric.shape[1] else (0.0, 1.0)
@@ -427,20 +441,63 @@ class _Sequences(_Prepared):
         else:
             info["num_outputs"] = len(self.classes) + (1 if self.topology == "tagging" else 0)
             info["classes"] = self.classes
-        splits = []
+        splits = [self._split(index, mean, std, seen, width, variable, info) for index in self._indices(n_train)]
+        return Dataset(*splits, info=info)
+
+    def _indices(self, n_train: int) -> list[np.ndarray]:
+        """Each split's sequences, in order of their ids; the first `n_train` of a fixed draw."""
+        out = []
         for code in range(3):
             index = self.by_id[self.assign[self.by_id] == code]
             if code == 0 and n_train:
                 index = index[np.sort(np.random.default_rng(0).permutation(len(index))[:n_train])]
-            splits.append(self._split(index, mean, std, seen, width, variable, info))
+            out.append(index)
+        return out
+
+    def _token_dataset(self, n_train: int) -> Dataset:
+        """The `embed` column as token ids: 0 padding, 1 a category training never saw, then the
+        training categories in sorted order."""
+        table, name = self.table, self.declaration.table["embed"]
+        column = np.asarray(table.categorical[:, -1])
+        codes = np.unique(column[self._rows_of(0)])
+        values = table.categories[name]
+        ids = np.ones(len(values), np.int32)
+        ids[codes[np.argsort(_ranks(values)[codes])]] = np.arange(2, 2 + len(codes))
+        lengths = table.lengths
+        variable = len(np.unique(lengths)) > 1
+        info = {"vocab_size": 2 + len(codes), "tokens": ["<pad>", "<unk>"] + sorted(values[c] for c in codes)}
+        if self.topology == "regression":
+            target_mean, target_std = self._target_moments()
+            info.update(num_outputs=1, target_mean=target_mean, target_std=target_std)
+        else:
+            info["num_outputs"] = len(self.classes) + (1 if self.topology == "tagging" else 0)
+            info["classes"] = self.classes
+        splits = []
+        for index in self._indices(n_train):
+            x = np.zeros((len(index), int(lengths[index].max())), np.int32)
+            for i, s in enumerate(index):
+                x[i, :lengths[s]] = ids[column[table.offsets[s]:table.offsets[s + 1]]]
+            splits.append(self._targets(index, x, lengths[index] if variable else None, info))
         return Dataset(*splits, info=info)
+
+    def _targets(self, index, x, lengths, info) -> Split:
+        """The split of sequences `index` with inputs `x`: targets by topology."""
+        table = self.table
+        if self.topology == "tagging":
+            tags = np.zeros(x.shape[:2], np.int32)
+            for i, s in enumerate(index):
+                tags[i, :table.lengths[s]] = np.asarray(self.target[table.offsets[s]:table.offsets[s + 1]]) + 1
+            return Split(x, tags, (tags > 0).astype(np.float32), lengths=lengths)  # 0 is padding
+        if self.topology == "regression":
+            y = _scale(self.target[index], info["target_mean"], info["target_std"])[:, None]
+            return Split(x, y, lengths=lengths)
+        return Split(x, np.asarray(self.target[index], np.int32), lengths=lengths)
 
     def _split(self, index, mean, std, seen, width, variable, info) -> Split:
         table = self.table
         lengths = table.lengths[index]
         steps = int(lengths.max())
         x = np.zeros((len(index), steps, width), np.float32)
-        tags = np.zeros((len(index), steps), np.int32) if self.topology == "tagging" else None
         for i, s in enumerate(index):
             start, stop = table.offsets[s], table.offsets[s + 1]
             n, column = stop - start, 0
@@ -454,14 +511,7 @@ class _Sequences(_Prepared):
                 column += int((position >= 0).sum())
             if variable:
                 x[i, :n, column] = 1.0
-            if tags is not None:
-                tags[i, :n] = np.asarray(self.target[start:stop]) + 1  # 0 is padding
-        if self.topology == "tagging":
-            return Split(x, tags, (tags > 0).astype(np.float32), lengths=lengths if variable else None)
-        if self.topology == "regression":
-            y = _scale(self.target[index], info["target_mean"], info["target_std"])[:, None]
-            return Split(x, y, lengths=lengths if variable else None)
-        return Split(x, np.asarray(self.target[index], np.int32), lengths=lengths if variable else None)
+        return self._targets(index, x, lengths if variable else None, info)
 
     def score(self, split: Split, predictions) -> dict:
         predictions = np.asarray(predictions)

@@ -365,4 +365,6 @@ class Search:
                                                       if k in self.distributions})
                     runs.append(run)
         self._best_keys = {r.key for r in runs}
-        return self._selected(runs), waiting
+        admitted = {(c.label, c.variant) for c in select(self._candidates, self.filters, self.name,
+                                                           candidates=self._candidates)}
+        return self._selected(runs), [pair for pair in waiting if pair in admitted]  # --only's, not the others

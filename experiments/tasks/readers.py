@@ -26,6 +26,7 @@ from experiments.data import data_dir, sha256_of
 __all__ = ["Table", "read_table", "cache_key", "CHUNK_ROWS", "CONVERSION_VERSION"]
 
 CHUNK_ROWS = 200_000  # rows read at a time from a tabular file
+PROGRESS_ROWS = 5_000_000  # a line of progress every so many rows of a large file
 CONVERSION_VERSION = 1  # bump when the cached form changes, so old caches are read again
 
 
@@ -76,7 +77,7 @@ def read_table(path: Path, fmt: str, request: dict, where: str, progress=print) 
     tmp.mkdir(parents=True)
     try:
         progress(f"{where}: converting {path} ({path.stat().st_size / 1e6:.1f} MB) once into {folder}")
-        table = (_read_tabular(path, fmt, request, where, tmp) if fmt in ("csv", "parquet")
+        table = (_read_tabular(path, fmt, request, where, tmp, progress) if fmt in ("csv", "parquet")
                  else _read_arrays(path, fmt, request, where))
         _save(table, tmp)
         shutil.rmtree(folder, ignore_errors=True)
@@ -238,7 +239,7 @@ def _numeric(where: str, frame, column: str, first_row: int, role: str) -> np.nd
     return values
 
 
-def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Path) -> Table:
+def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Path, progress=print) -> Table:
     available = _columns_of(path, fmt)
     sequence, order = request.get("sequence"), request.get("order")
     roles = {"sequence": [sequence] if sequence else [], "order": [order] if order else [],
@@ -305,6 +306,8 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
         if request.get("split_column"):
             spools["split"].add(_split_codes(where, request["split_column"], frame[request["split_column"]], rows))
         rows += n
+        if rows // PROGRESS_ROWS != (rows - n) // PROGRESS_ROWS:
+            progress(f"  {rows:,} rows read")
     if rows == 0:
         raise ValueError(f"{where}: {path} has no data rows")
     offsets = np.concatenate([[0], np.cumsum(in_order.counts)]).astype(np.int64)

@@ -237,6 +237,10 @@ CLI_ROWS = [
     (_bench, ["--warmup", "-1"], r"argument --warmup: must be a positive integer"),
     (_bench, ["--variants", "lstm", "--out", "/proc/nope/bench"], r"cannot write the benchmark to --out /proc/nope/bench"),
     (_gpu_check, ["run", "--shapes", "8x20x4"], r"--shapes: a shape is BATCHxSTEPSxFEATURESxUNITS"),
+    (_experiments, ["check-task", "/nope/mine.toml"], r"no such file /nope/mine.toml"),
+    (_experiments, ["check-task", "--tasks-from", "nosuchmodule", "x.toml"], r"--tasks-from 'nosuchmodule': cannot import"),
+    *[(_experiments, [command, "--tasks-from", "nosuchmodule"], r"--tasks-from 'nosuchmodule': cannot import it")
+      for command in ("tasks", "grids", "settings", "run", "search", "spaces", "report-search", "generate", "report")],
 ]
 
 # Options of one command that a row cannot show in-process, each with where it is checked.
@@ -261,6 +265,7 @@ CLI_FREE = {
     "pattern": "a shell pattern: one that matches nothing is a row above ('list')",
     "variants": "names: an unknown one is a row above ('gradients')",
     "name": "a name: an unknown one is a row above ('show')",
+    "files": "task files: a missing one is a row above ('check-task')",
 }
 
 

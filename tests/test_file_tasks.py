@@ -325,6 +325,17 @@ def test_bad_data_is_named_with_its_rows(tmp_path):
     bad(tmp_path / "length", r"`length` = 4 is declared, but sequence '.*' has \d+ steps", length=4)
 
 
+def test_bad_values_are_counted_over_the_whole_file_in_one_error(tmp_path, monkeypatch):
+    from experiments.tasks import readers
+
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 10)  # the file is read in many chunks
+    frame = long_frame()
+    frame.loc[[3, 25, 26], "temp"] = np.nan
+    frame.loc[[40], "load"] = -np.inf
+    bad(tmp_path, r"column 'temp' has missing values \(NaN\) in 3 row\(s\) \(data rows 3, 25, 26\); column 'load' "
+        r"has infinite values in 1 row\(s\) \(data rows 40\)", frame)
+
+
 def test_bad_splits_and_forecasts_are_named(tmp_path):
     frame = long_frame(30)
     frame["part"] = frame.unit.map(lambda u: "test" if u == "u00" else "train")

@@ -193,6 +193,9 @@ class _Codes:
         import pandas as pd
 
         codes, uniques = pd.factorize(pd.Series(values), sort=False)
+        if len(uniques) == 0:  # every value missing: reported as such after the whole file is read
+            return np.zeros(len(codes), np.int32)
+        codes = np.maximum(codes, 0)  # a missing value (-1) is reported after the whole file is read
         mapping = np.empty(len(uniques), np.int64)
         for i, value in enumerate(uniques.tolist()):
             mapping[i] = self.index.setdefault(_plain(value), len(self.index))
@@ -208,15 +211,32 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _bad_rows(where: str, column: str, mask: np.ndarray, first_row: int, what: str) -> ValueError:
-    rows = np.flatnonzero(mask)
-    shown = ", ".join(str(first_row + r) for r in rows[:5])
-    return ValueError(f"{where}: column {column!r} has {what} in {mask.sum()} row(s) of this chunk "
-                      f"(data rows {shown}{', ...' if len(rows) > 5 else ''}, counting from 0 after the header); "
-                      "drop or fill them before training")
+class _Problems:
+    """Bad values met while reading, by column and kind: counted over the whole file, the first
+    rows kept, so that one error says how many rows and where."""
+
+    SHOWN = 5
+
+    def __init__(self, where: str):
+        self.where, self.found = where, {}
+
+    def add(self, column: str, what: str, mask: np.ndarray, first_row: int) -> None:
+        rows = np.flatnonzero(mask)
+        if len(rows):
+            count, shown = self.found.get((column, what), (0, []))
+            self.found[(column, what)] = (count + len(rows), shown + [first_row + int(r) for r in
+                                                                      rows[:self.SHOWN - len(shown)]])
+
+    def raise_any(self) -> None:
+        if self.found:
+            lines = [f"column {column!r} has {what} in {count:,} row(s) (data rows {', '.join(map(str, shown))}"
+                     f"{', ...' if count > len(shown) else ''})"
+                     for (column, what), (count, shown) in self.found.items()]
+            raise ValueError(f"{self.where}: " + "; ".join(lines) + ", counting rows from 0 after the header; drop or "
+                             "fill them before training")
 
 
-def _numeric(where: str, frame, column: str, first_row: int, role: str) -> np.ndarray:
+def _numeric(where: str, frame, column: str, first_row: int, role: str, problems: _Problems) -> np.ndarray:
     import pandas as pd
 
     series = frame[column]
@@ -231,11 +251,8 @@ def _numeric(where: str, frame, column: str, first_row: int, role: str) -> np.nd
                              f"{first_row + int(np.flatnonzero(bad.to_numpy())[0])}); {hint}")
         series = values
     values = series.to_numpy(dtype=np.float64)
-    nan, inf = np.isnan(values), np.isinf(values)
-    if nan.any():
-        raise _bad_rows(where, column, nan, first_row, "missing values (NaN)")
-    if inf.any():
-        raise _bad_rows(where, column, inf, first_row, "infinite values")
+    problems.add(column, "missing values (NaN)", np.isnan(values), first_row)
+    problems.add(column, "infinite values", np.isinf(values), first_row)
     return values
 
 
@@ -262,13 +279,12 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
               "categorical": _Spool(spool_dir, "categorical", np.int32),
               "target": _Spool(spool_dir, "target", np.int32 if target_is_class else np.float32),
               "group": _Spool(spool_dir, "group", np.int32), "split": _Spool(spool_dir, "split", np.int8)}
-    rows, in_order = 0, _InOrder()
+    rows, in_order, problems = 0, _InOrder(), _Problems(where)
     for frame in _chunks(path, fmt, columns):
         n = len(frame)
         codes = np.zeros(n, np.int32)
         if sequence:
-            if frame[sequence].isna().any():
-                raise _bad_rows(where, sequence, frame[sequence].isna().to_numpy(), rows, "missing sequence ids")
+            problems.add(sequence, "missing sequence ids", frame[sequence].isna().to_numpy(), rows)
             codes = ids.encode(frame[sequence].to_numpy())
             spools["sequence"].add(codes)
         steps = np.arange(rows, rows + n, dtype=np.float64)
@@ -276,31 +292,28 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
             import pandas as pd
 
             if pd.api.types.is_numeric_dtype(frame[order]):
-                steps = _numeric(where, frame, order, rows, "order")
+                steps = _numeric(where, frame, order, rows, "order", problems)
             else:
                 stamps = pd.to_datetime(frame[order], errors="coerce")
-                if stamps.isna().any():
-                    raise _bad_rows(where, order, stamps.isna().to_numpy(), rows, "values that are neither numbers "
-                                    "nor dates")
+                problems.add(order, "values that are neither numbers nor dates", stamps.isna().to_numpy(), rows)
                 steps = stamps.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(np.float64)
             spools["order"].add(steps)
         in_order.add(codes, steps)
         if n_numeric:
-            spools["numeric"].add(np.stack([_numeric(where, frame, c, rows, "feature") for c in request["numeric"]], 1))
+            spools["numeric"].add(np.stack([_numeric(where, frame, c, rows, "feature", problems)
+                                            for c in request["numeric"]], 1))
         if n_categorical:
             for name in request["categorical"]:
-                if frame[name].isna().any():
-                    raise _bad_rows(where, name, frame[name].isna().to_numpy(), rows, "missing values")
+                problems.add(name, "missing values", frame[name].isna().to_numpy(), rows)
             spools["categorical"].add(np.stack([categories[c].encode(frame[c].astype(str).to_numpy())
                                                 for c in request["categorical"]], 1))
         if request.get("target"):
             target = request["target"]
             if target_is_class:
-                if frame[target].isna().any():
-                    raise _bad_rows(where, target, frame[target].isna().to_numpy(), rows, "missing labels")
+                problems.add(target, "missing labels", frame[target].isna().to_numpy(), rows)
                 spools["target"].add(classes.encode(frame[target].to_numpy()))
             else:
-                spools["target"].add(_numeric(where, frame, target, rows, "target"))
+                spools["target"].add(_numeric(where, frame, target, rows, "target", problems))
         if request.get("group"):
             spools["group"].add(groups.encode(frame[request["group"]].astype(str).to_numpy()))
         if request.get("split_column"):
@@ -308,6 +321,7 @@ def _read_tabular(path: Path, fmt: str, request: dict, where: str, spool_dir: Pa
         rows += n
         if rows // PROGRESS_ROWS != (rows - n) // PROGRESS_ROWS:
             progress(f"  {rows:,} rows read")
+    problems.raise_any()  # every bad value of the file in one error, before anything is kept
     if rows == 0:
         raise ValueError(f"{where}: {path} has no data rows")
     offsets = np.concatenate([[0], np.cumsum(in_order.counts)]).astype(np.int64)

@@ -160,6 +160,9 @@ def _check(table: dict, where: str, base_dir: Path) -> Declaration:
     return Declaration(name, where, path, fmt, topology, dict(table))
 
 
+_FILE_TASKS: set[str] = set()  # the names declared from files, which a later declaration may redefine
+
+
 def load_task_file(path, base_dir: Path | None = None) -> Task:
     """The task declared in the TOML file `path` (relative to `base_dir`), registered."""
     from experiments.declarations import load_toml
@@ -212,9 +215,6 @@ def declare_task(table: dict, where: str = "task", base_dir: Path | None = None)
     _TASKS.pop(task.name, None)
     _FILE_TASKS.add(task.name)
     return register_task(task)
-
-
-_FILE_TASKS: set[str] = set()
 
 
 def _baseline_name(declaration: Declaration) -> str:

@@ -67,7 +67,8 @@ def _check(table: dict, where: str, base_dir: Path) -> Declaration:
 
         close = {k: difflib.get_close_matches(k, TASK_FILE_KEYS, n=1) for k in unknown}
         hints = "".join(f" ({k}: did you mean {c[0]!r}?)" for k, c in close.items() if c)
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}{hints}; valid keys: {', '.join(TASK_FILE_KEYS)}")
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}{hints}; valid keys: "
+                         f"{', '.join(TASK_FILE_KEYS)}")
     for key, value in table.items():
         kind = TASK_FILE_KEYS[key]
         if not isinstance(value, kind) or isinstance(value, bool):
@@ -239,7 +240,8 @@ def describe(task: Task) -> str:
                                                          if data.train.lengths is not None else ""))
     if data.info.get("classes") is not None:
         classes = data.info["classes"]
-        lines.append(f"  classes ({len(classes)}): {', '.join(map(str, classes[:12]))}{' ...' if len(classes) > 12 else ''}")
+        more = " ..." if len(classes) > 12 else ""
+        lines.append(f"  classes ({len(classes)}): {', '.join(map(str, classes[:12]))}{more}")
     baseline = task.baseline(data, {})
     lines.append(f"  baseline ({task.baseline_name}): " + ", ".join(f"{k} {v:.4g}" for k, v in baseline.items()))
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from experiments.tasks import get_task
-from experiments.tasks.files import declare_task, load_task_file
+from experiments.tasks.files import declare_task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,7 +121,8 @@ def test_npz_arrays_fixed_and_variable_length(tmp_path):
 
 
 def test_text_classification_and_a_character_language_model(tmp_path):
-    texts = pd.DataFrame({"text": ["good fine great"] * 20 + ["bad awful poor"] * 20, "label": ["pos"] * 20 + ["neg"] * 20})
+    texts = pd.DataFrame({"text": ["good fine great"] * 20 + ["bad awful poor"] * 20,
+                          "label": ["pos"] * 20 + ["neg"] * 20})
     texts.to_csv(tmp_path / "reviews.csv", index=False)
     data = load(declare_task({"name": "reviews", "path": "reviews.csv", "topology": "classification", "text": "text",
                               "target": "label", "level": "word", "max_length": 5}, base_dir=tmp_path))
@@ -291,8 +292,10 @@ def test_bad_declarations_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"data file .*nothing.csv does not exist"):
         declare_task({"name": "x", "path": "nothing.csv", "topology": "classification", "target": "y"},
                      base_dir=tmp_path)
-    bad(tmp_path, r"feature column 'pressure' is not in .*data.csv; its columns: unit, time, temp", features=["pressure"])
-    bad(tmp_path, r"unknown topology 'clasification'. Did you mean 'classification'.*Valid topologies: classification, ", topology="clasification")
+    bad(tmp_path, r"feature column 'pressure' is not in .*data.csv; its columns: unit, time, temp",
+        features=["pressure"])
+    bad(tmp_path, r"unknown topology 'clasification'. Did you mean 'classification'.*Valid topologies: classification, ",
+        topology="clasification")
     bad(tmp_path, r"metric 'rmse' does not fit topology 'classification'; valid metrics: macro_f1, accuracy",
         metric="rmse")
     bad(tmp_path, r"unknown format 'xlsx'", format="xlsx")
@@ -339,7 +342,8 @@ def test_bad_values_are_counted_over_the_whole_file_in_one_error(tmp_path, monke
 def test_bad_splits_and_forecasts_are_named(tmp_path):
     frame = long_frame(30)
     frame["part"] = frame.unit.map(lambda u: "test" if u == "u00" else "train")
-    bad(tmp_path / "empty", r"the val split\(s\) hold no examples \(train 29, val 0, test 1\)", frame, split_column="part")
+    bad(tmp_path / "empty", r"the val split\(s\) hold no examples \(train 29, val 0, test 1\)", frame,
+        split_column="part")
     frame = long_frame(30)
     frame["part"] = frame.unit.map(lambda u: "test" if u in ("u02", "u05") else "val" if u == "u00" else "train")
     frame.loc[frame.unit.isin(["u02", "u05"]), "label"] = "rare"

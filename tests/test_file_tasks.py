@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def data_cache(tmp_path, monkeypatch):
-    """Each test converts into a cache of its own."""
+    """Each test converts into a cache of its own, and the tasks it declares are gone after it."""
+    from experiments import tasks
+    from experiments.tasks import files
+
     monkeypatch.setenv("RNNZOO_DATA", str(tmp_path / "cache"))
+    tasks.list_tasks()  # the built-in tasks registered first: they stay
+    monkeypatch.setattr(tasks, "_TASKS", dict(tasks._TASKS))
+    monkeypatch.setattr(files, "_FILE_TASKS", set(files._FILE_TASKS))
     return tmp_path / "cache"
 
 

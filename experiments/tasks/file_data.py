@@ -105,6 +105,26 @@ def _draw_split(units: int, ratios, seed: int) -> np.ndarray:
     return assign
 
 
+def _check_test_classes(where: str, train_labels, test_labels, classes: list) -> None:
+    """A class the test split has and training never sees is an error, named."""
+    missing = sorted(set(np.unique(test_labels).tolist()) - set(np.unique(train_labels).tolist()))
+    if missing:
+        raise ValueError(f"{where}: class(es) {', '.join(repr(classes[c]) for c in missing)} are in the test split "
+                         "but not in the training split; give more data of them or other split fractions")
+
+
+def _class_scores(predictions, labels) -> dict:
+    """Macro-F1 and accuracy of class probabilities (or class ids) against `labels`."""
+    predictions = np.asarray(predictions)
+    predicted = predictions.argmax(-1) if predictions.ndim == 2 else predictions
+    return {"macro_f1": _macro_f1(predicted, labels), "accuracy": float((predicted == labels).mean())}
+
+
+def _majority(train_labels, test_labels) -> np.ndarray:
+    """The most frequent training label, for every test example (ties: the smallest id)."""
+    return np.full(np.shape(test_labels), np.bincount(np.ravel(train_labels)).argmax())
+
+
 class _Prepared:
     """Converted data with its splits fixed: the dataset, the score and the baseline of a task."""
 
@@ -169,26 +189,15 @@ class _Sequences(_Prepared):
             present = np.unique(self.target)
             if len(present) < 2:
                 raise ValueError(f"{where}: target {t.get('target', 'y')!r} has one class only "
-                                 f"({self._target_text(present[0])!r}); there is nothing to learn")
+                                 f"({self.classes[int(present[0])]!r}); there is nothing to learn")
         self.assign = self._assign_splits()
         sizes = {name: int((self.assign == i).sum()) for i, name in enumerate(SPLIT_NAMES)}
         self._check_splits(sizes)
         self.sizes = sizes
         if self.kind == "class":
-            train_rows = self._rows_of(0) if not per_sequence_target else None
-            train_classes = set(np.unique(self.target[train_rows] if train_rows is not None
-                                          else self.target[self.assign == 0]).tolist())
-            test_rows = self._rows_of(2) if not per_sequence_target else None
-            test_classes = set(np.unique(self.target[test_rows] if test_rows is not None
-                                         else self.target[self.assign == 2]).tolist())
-            missing = sorted(test_classes - train_classes)
-            if missing:
-                raise ValueError(f"{where}: class(es) {', '.join(repr(self._target_text(c)) for c in missing)} are in "
-                                 "the test split but not in the training split; give more data of them or other "
-                                 "split fractions")
-
-    def _target_text(self, code):
-        return self.classes[int(code)] if self.classes is not None else code
+            labels_of = (lambda code: self.target[self._rows_of(code)]) if not per_sequence_target else \
+                (lambda code: self.target[self.assign == code])
+            _check_test_classes(where, labels_of(0), labels_of(2), self.classes)
 
     def _assign_splits(self) -> np.ndarray:
         table, t, where = self.table, self.declaration.table, self.declaration.where
@@ -232,12 +241,7 @@ class _Sequences(_Prepared):
         info = {"input_dim": width, "feature_mean": mean, "feature_std": std}
         if variable:
             info["mask_value"] = 0.0  # a constant-1 feature marks real steps: padding is all zeros, never data
-        if self.topology == "regression":
-            target_mean, target_std = _moments(self.target[self.assign == 0])
-            info.update(num_outputs=1, target_mean=float(target_mean), target_std=float(target_std))
-        else:
-            info["num_outputs"] = len(self.classes) + (1 if self.topology == "tagging" else 0)
-            info["classes"] = self.classes
+        info.update(self._target_info())
         splits = [self._split(index, mean, std, seen, width, variable, info) for index in self._indices(n_train)]
         return Dataset(*splits, info=info)
 
@@ -262,13 +266,8 @@ class _Sequences(_Prepared):
         ids[codes[np.argsort(_ranks(values)[codes])]] = np.arange(2, 2 + len(codes))
         lengths = table.lengths
         variable = len(np.unique(lengths)) > 1
-        info = {"vocab_size": 2 + len(codes), "tokens": ["<pad>", "<unk>"] + sorted(values[c] for c in codes)}
-        if self.topology == "regression":
-            target_mean, target_std = self._target_moments()
-            info.update(num_outputs=1, target_mean=target_mean, target_std=target_std)
-        else:
-            info["num_outputs"] = len(self.classes) + (1 if self.topology == "tagging" else 0)
-            info["classes"] = self.classes
+        info = {"vocab_size": 2 + len(codes), "tokens": ["<pad>", "<unk>"] + sorted(values[c] for c in codes),
+                **self._target_info()}
         splits = []
         for index in self._indices(n_train):
             x = np.zeros((len(index), int(lengths[index].max())), np.int32)
@@ -276,6 +275,14 @@ class _Sequences(_Prepared):
                 x[i, :lengths[s]] = ids[column[table.offsets[s]:table.offsets[s + 1]]]
             splits.append(self._targets(index, x, lengths[index] if variable else None, info))
         return Dataset(*splits, info=info)
+
+    def _target_info(self) -> dict:
+        """What the model and the scores need of the target: its training moments, or its classes
+        (tagging adds class 0, padding)."""
+        if self.topology == "regression":
+            mean, std = self._target_moments()
+            return {"num_outputs": 1, "target_mean": mean, "target_std": std}
+        return {"num_outputs": len(self.classes) + (1 if self.topology == "tagging" else 0), "classes": self.classes}
 
     def _targets(self, index, x, lengths, info) -> Split:
         """The split of sequences `index` with inputs `x`: targets by topology."""
@@ -321,8 +328,7 @@ class _Sequences(_Prepared):
             real = split.y > 0
             return {"token_accuracy": float((predicted == split.y)[real].mean()),
                     "macro_f1": _macro_f1(predicted[real], split.y[real])}
-        predicted = predictions.argmax(-1) if predictions.ndim == 2 else predictions
-        return {"macro_f1": _macro_f1(predicted, split.y), "accuracy": float((predicted == split.y).mean())}
+        return _class_scores(predictions, split.y)
 
     def _target_moments(self):
         mean, std = _moments(self.target[self.assign == 0])
@@ -334,11 +340,8 @@ class _Sequences(_Prepared):
             mean, std = self._target_moments()
             return _regression_scores(np.full(len(test.y), mean), test.y[:, 0] * std + mean)
         if self.topology == "tagging":
-            train = dataset.train
-            majority = np.bincount(train.y[train.y > 0]).argmax()
-            return self.score(test, np.full(test.y.shape, majority))
-        majority = np.bincount(dataset.train.y).argmax()
-        return self.score(test, np.full(len(test.y), majority))
+            return self.score(test, _majority(dataset.train.y[dataset.train.y > 0], test.y))
+        return self.score(test, _majority(dataset.train.y, test.y))
 
 
 def _macro_f1(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -470,7 +473,6 @@ class _Texts(_TokenTask):
             raise ValueError(f"{where}: {len(rows)} row(s) have no text or no label (data rows "
                              f"{', '.join(map(str, rows[:5]))}); drop or fill them")
         self.texts = frame[t["text"]].astype(str).tolist()
-        self.classes, self.labels = [], None
         codes, uniques = pd.factorize(frame[t["target"]], sort=True)
         self.labels, self.classes = codes.astype(np.int32), [u.item() if hasattr(u, "item") else u for u in uniques]
         if len(self.classes) < 2:
@@ -488,10 +490,7 @@ class _Texts(_TokenTask):
             self.assign = _draw_split(len(frame), t.get("split", [0.8, 0.1, 0.1]), t.get("split_seed", 0))
         self.sizes = {name: int((self.assign == i).sum()) for i, name in enumerate(SPLIT_NAMES)}
         self._check_splits(self.sizes)
-        missing = sorted(set(self.labels[self.assign == 2]) - set(self.labels[self.assign == 0]))
-        if missing:
-            raise ValueError(f"{where}: class(es) {', '.join(repr(self.classes[c]) for c in missing)} are in the test "
-                             "split but not in the training split")
+        _check_test_classes(where, self.labels[self.assign == 0], self.labels[self.assign == 2], self.classes)
 
     def dataset(self, n_train: int = 0) -> Dataset:
         from experiments.tasks.text import pad
@@ -510,13 +509,10 @@ class _Texts(_TokenTask):
                                       "vocabulary": vocab, "classes": self.classes})
 
     def score(self, split: Split, predictions) -> dict:
-        predictions = np.asarray(predictions)
-        predicted = predictions.argmax(-1) if predictions.ndim == 2 else predictions
-        return {"macro_f1": _macro_f1(predicted, split.y), "accuracy": float((predicted == split.y).mean())}
+        return _class_scores(predictions, split.y)
 
     def baseline(self, dataset: Dataset) -> dict:
-        majority = np.bincount(dataset.train.y).argmax()
-        return self.score(dataset.test, np.full(len(dataset.test.y), majority))
+        return self.score(dataset.test, _majority(dataset.train.y, dataset.test.y))
 
 
 class _Corpus(_TokenTask):

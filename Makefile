@@ -6,6 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# PyTorch, Keras' third backend, is installed only by the targets that use it (it is large). The
+# release the tests run on; TORCH_PIP_ARGS='--index-url https://download.pytorch.org/whl/cpu' takes
+# its CPU build where the package index would give the CUDA one.
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+TORCH_STAMP := $(VENV)/.torch-installed
 GRID ?= quick
 SPACE ?= quick
 WORKERS ?= 1
@@ -14,7 +20,7 @@ ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install test test-tf test-jax run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean example bench-files
+.PHONY: help install install-torch test test-tf test-jax test-torch run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean example bench-files
 
 help: ## list the targets with a one-line description
 	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|repro-music|memory|standard|paper|smoke] [SPACE=quick|modern|greff|chung] [WORKERS=N] [ARGS='...']"
@@ -31,19 +37,31 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP) ## create .venv with the running Python and install requirements.txt (done by every target)
 
-test: $(STAMP) ## run the test suite on TensorFlow and, alongside it, the backend-sensitive tests on JAX
-	@KERAS_BACKEND=jax $(PY) -m pytest -q -m backend -p no:cacheprovider $(ARGS) > .test-jax.log 2>&1 & jax=$$!; \
+$(TORCH_STAMP): $(STAMP)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)" $(TORCH_PIP_ARGS)
+	@touch $(TORCH_STAMP)
+
+install-torch: $(TORCH_STAMP) ## add PyTorch to .venv for KERAS_BACKEND=torch (TORCH_SPEC, TORCH_PIP_ARGS; done by make test)
+
+test: $(STAMP) $(TORCH_STAMP) ## run the test suite on TensorFlow and, alongside it, the backend-sensitive tests on JAX, then on torch
+	@(KERAS_BACKEND=jax $(PY) -m pytest -q -m backend -p no:cacheprovider $(ARGS) > .test-jax.log 2>&1; echo $$? > .test-jax.status; \
+	  KERAS_BACKEND=torch $(PY) -m pytest -q -m backend -p no:cacheprovider $(ARGS) > .test-torch.log 2>&1; echo $$? > .test-torch.status) & others=$$!; \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(ARGS); tf=$$?; \
-	wait $$jax; jax_status=$$?; \
-	echo "--- the backend-sensitive tests on JAX (KERAS_BACKEND=jax pytest -m backend) ---"; \
-	cat .test-jax.log; rm -f .test-jax.log; \
-	if [ $$tf -ne 0 ] || [ $$jax_status -ne 0 ]; then echo "tests failed: TensorFlow exit $$tf, JAX exit $$jax_status"; exit 1; fi
+	wait $$others; jax_status=$$(cat .test-jax.status); torch_status=$$(cat .test-torch.status); \
+	echo "--- the backend-sensitive tests on JAX (KERAS_BACKEND=jax pytest -m backend) ---"; cat .test-jax.log; \
+	echo "--- the backend-sensitive tests on torch (KERAS_BACKEND=torch pytest -m backend) ---"; cat .test-torch.log; \
+	rm -f .test-jax.log .test-torch.log .test-jax.status .test-torch.status; \
+	if [ $$tf -ne 0 ] || [ $$jax_status -ne 0 ] || [ $$torch_status -ne 0 ]; then \
+	  echo "tests failed: TensorFlow exit $$tf, JAX exit $$jax_status, torch exit $$torch_status"; exit 1; fi
 
 test-tf: $(STAMP) ## run the whole test suite on the TensorFlow backend
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(ARGS)
 
 test-jax: $(STAMP) ## run the backend-sensitive tests (tests marked `backend`) on the JAX backend
 	KERAS_BACKEND=jax $(PY) -m pytest -q -m backend $(ARGS)
+
+test-torch: $(TORCH_STAMP) ## run the backend-sensitive tests (tests marked `backend`) on the torch backend
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m backend $(ARGS)
 
 list: $(STAMP) ## list the registered variants with parameter counts
 	$(PY) -m zoo list

@@ -17,6 +17,13 @@ def randomize_weights(layer, rng, scale=0.5):
     layer.set_weights([rng.normal(0.0, scale, w.shape).astype("float32") for w in layer.get_weights()])
 
 
+def to_numpy(x, dtype=None):
+    """A tensor, variable or array of any backend as a NumPy array (a torch tensor that requires
+    grad included, which `np.asarray` refuses)."""
+    value = x if isinstance(x, np.ndarray) else keras.ops.convert_to_numpy(x)
+    return np.asarray(value, dtype=dtype)
+
+
 def weights_by_name(cell):
     return {w.name: keras.ops.convert_to_numpy(w) for w in cell.weights}
 
@@ -57,7 +64,7 @@ def storage(request, tmp_path):
 
 def outputs_and_gradients(layer, xs):
     """The first output of `layer(xs)` and the gradients of sum(sin(output)) with respect to the
-    layer's trainable weights and to `xs`, on TensorFlow or JAX."""
+    layer's trainable weights and to `xs`, on TensorFlow, JAX or torch."""
     if keras.backend.backend() == "jax":
         import jax
 
@@ -73,6 +80,16 @@ def outputs_and_gradients(layer, xs):
         weights = [w.value for w in layer.trainable_weights]
         (_, y), grads = jax.value_and_grad(lambda w, x: loss(w, x), argnums=(0, 1), has_aux=True)(weights, xs)
         return np.asarray(y), [np.asarray(g) for g in grads[0]] + [np.asarray(grads[1])]
+    if keras.backend.backend() == "torch":
+        import torch
+
+        x = torch.tensor(xs, requires_grad=True)
+        y = layer(x)[0]
+        torch.sum(torch.sin(y)).backward()
+        grads = [w.value.grad for w in layer.trainable_weights]
+        for w in layer.trainable_weights:
+            w.value.grad = None
+        return to_numpy(y), [to_numpy(g) for g in grads] + [to_numpy(x.grad)]
     import tensorflow as tf
 
     x = tf.constant(xs)

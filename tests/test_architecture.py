@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import to_numpy
 from keras import ops
 
 import zoo
@@ -189,11 +190,11 @@ def test_a_family_registered_from_outside_builds_trains_saves_is_benchmarked_and
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
 
     # One step against the equation, in NumPy.
-    w = {v.name: np.asarray(v) for v in cell.weights}
+    w = {v.name: to_numpy(v) for v in cell.weights}
     h = np.zeros((16, 4), "float32")
     for t in range(5):
         h = 0.7 * h + 0.3 * np.tanh(x[:, t] @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"])
-    np.testing.assert_allclose(np.asarray(model.get_layer("recurrent")(x)), h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(model.get_layer("recurrent")(x)), h, rtol=1e-5, atol=1e-6)
 
     rows = bench.bench_shape(bench.entries_for(["leaky"]), (4, 5, 3, 4), rounds=1, warmup=1, log=lambda *a, **k: None)
     leaky = next(r for r in rows if r["variant"] == "leaky")
@@ -235,7 +236,7 @@ def test_a_topology_registered_from_outside_reaches_train_run(monkeypatch):
         return Dataset(split(64), split(16), split(16), info={"input_dim": 2, "num_outputs": 2})
 
     def score(split, predictions, info):
-        return {"mae": float(np.abs(np.asarray(predictions) - split.y).mean())}
+        return {"mae": float(np.abs(to_numpy(predictions) - split.y).mean())}
 
     tasks.register_task(Task(
         name="sum_vector", description="toy", topology="vector_regression", metric="mae", higher_is_better=False,

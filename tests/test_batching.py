@@ -4,6 +4,7 @@ padded split."""
 
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 from experiments import batching
 from experiments.batching import LengthBatches, length_batches, predict_by_length
@@ -71,7 +72,7 @@ def test_predictions_by_length_equal_the_padded_splits_at_every_real_frame():
     model = get_topology("frame_prediction").build("gru", {"input_dim": 88, "num_outputs": 88},
                                                    {"units": 8, "num_layers": 1, "dropout": 0.0,
                                                     "embedding_dim": 8, "implementation": "auto"})
-    padded = np.asarray(model.predict(split.x, verbose=0))
+    padded = to_numpy(model.predict(split.x, verbose=0))
     by_length = predict_by_length(model, split, batch_size=2)
     real = split.sample_weight > 0
     np.testing.assert_allclose(by_length[real], padded[real], atol=1e-5)

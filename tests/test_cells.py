@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import outputs_and_gradients, randomize_weights, weights_by_name
+from conftest import outputs_and_gradients, randomize_weights, to_numpy, weights_by_name
 from reference import (
     elman_step,
     gru_step,
@@ -57,7 +57,7 @@ def run_zoo_cell(name, xs, mask, rng, scan=None):
     layer.build((None, STEPS, INPUT_DIM))
     randomize_weights(layer, rng)
     out = layer(xs, mask=None if mask is None else keras.ops.convert_to_tensor(mask))
-    return cell, np.asarray(out[0]), [np.asarray(s) for s in out[1:]]
+    return cell, to_numpy(out[0]), [to_numpy(s) for s in out[1:]]
 
 
 def reference(name, cell, xs, mask, input_mask=1.0, recurrent_mask=1.0):
@@ -212,7 +212,7 @@ def test_hoisted_loop_takes_the_same_dropout_masks(name, rng):
     cell.get_dropout_mask = lambda x: keras.ops.convert_to_tensor(input_mask, "float32")
     cell.get_recurrent_dropout_mask = lambda h: keras.ops.convert_to_tensor(recurrent_mask, "float32")
     want, _ = reference(name, cell, xs, None, input_mask, recurrent_mask)
-    np.testing.assert_allclose(np.asarray(layer(xs, training=True)), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(xs, training=True)), want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["peephole", "gru"])
@@ -256,11 +256,11 @@ def test_cell_with_dropout_matches_numpy_reference(name, rng):
     recurrent_mask = (rng.random((BATCH, UNITS)) > 0.4) / 0.6 if recurrent else 1.0
     cell.get_dropout_mask = lambda x: keras.ops.convert_to_tensor(input_mask, "float32")
     cell.get_recurrent_dropout_mask = lambda h: keras.ops.convert_to_tensor(recurrent_mask, "float32")
-    dropped = np.asarray(layer(xs, training=True))
+    dropped = to_numpy(layer(xs, training=True))
     want, _ = reference(name, cell, xs, None, input_mask, recurrent_mask)
     np.testing.assert_allclose(dropped, want, rtol=1e-4, atol=1e-5)
     # Inference ignores the masks.
-    np.testing.assert_allclose(np.asarray(layer(xs, training=False)), reference(name, cell, xs, None)[0],
+    np.testing.assert_allclose(to_numpy(layer(xs, training=False)), reference(name, cell, xs, None)[0],
                                rtol=1e-4, atol=1e-5)
 
 
@@ -279,21 +279,21 @@ def test_dropout_masks_are_one_per_sequence_and_new_per_batch():
     layer = _linear_elman(units, dropout=p, seed=7)
     xs = np.zeros((batch, 4, units), "float32")
     xs[:, 0] = 1.0  # h_1 = m; the same m scales x_t at every step, so only step 1 feeds h
-    first = np.asarray(layer(xs, training=True))
+    first = to_numpy(layer(xs, training=True))
     mask = first[:, 0]
     kept = mask[mask != 0]
     np.testing.assert_allclose(kept, 1 / (1 - p), rtol=1e-6)  # kept units are scaled by 1 / (1 - p)
     assert abs((mask == 0).mean() - p) < 0.05
     xs_all = np.ones((batch, 4, units), "float32")  # h_t = t * m when m is the same at every step
-    out = np.asarray(layer(xs_all, training=True))
+    out = to_numpy(layer(xs_all, training=True))
     m = out[:, 0]
     for t in range(4):
         np.testing.assert_allclose(out[:, t], (t + 1) * m, rtol=1e-5)
     assert not np.array_equal(m, mask), "a new batch draws a new mask"
-    np.testing.assert_array_equal(np.asarray(layer(xs_all, training=False))[:, -1], 4.0)
+    np.testing.assert_array_equal(to_numpy(layer(xs_all, training=False))[:, -1], 4.0)
 
     recurrent = _linear_elman(units, recurrent_dropout=p, seed=7)
-    out = np.asarray(recurrent(xs_all, training=True))  # h_t = x_t + m * h_{t-1}
+    out = to_numpy(recurrent(xs_all, training=True))  # h_t = x_t + m * h_{t-1}
     r = out[:, 1] - 1.0
     assert abs((r == 0).mean() - p) < 0.05
     np.testing.assert_allclose(out[:, 2], 1.0 + r * out[:, 1], rtol=1e-5)
@@ -302,7 +302,7 @@ def test_dropout_masks_are_one_per_sequence_and_new_per_batch():
 
 def test_dropout_seed_fixes_the_masks():
     xs = np.ones((4, 4, 50), "float32")
-    runs = [np.asarray(_linear_elman(50, dropout=0.5, recurrent_dropout=0.5, seed=3)(xs, training=True))
+    runs = [to_numpy(_linear_elman(50, dropout=0.5, recurrent_dropout=0.5, seed=3)(xs, training=True))
             for _ in range(2)]
     np.testing.assert_array_equal(runs[0], runs[1])
 
@@ -347,7 +347,7 @@ def test_zoo_cell_equals_keras_builtin(name, rng):
     own = keras.layers.RNN(zoo.make_cell(name, UNITS), return_sequences=True)
     own.build((None, STEPS, INPUT_DIM))
     own.set_weights(builtin.get_weights())  # same layout: loads as is
-    np.testing.assert_allclose(np.asarray(own(xs)), np.asarray(builtin(xs)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(own(xs)), to_numpy(builtin(xs)), rtol=1e-4, atol=1e-5)
 
 
 def test_builtin_lstm_weights_load_into_peephole_and_zero_peepholes_equal_lstm(rng):
@@ -360,7 +360,7 @@ def test_builtin_lstm_weights_load_into_peephole_and_zero_peepholes_equal_lstm(r
     randomize_weights(peephole, rng)
     # The first three weights have the built-in layout; the peepholes follow.
     peephole.set_weights(lstm.get_weights() + [np.zeros(UNITS, "float32")] * 3)
-    np.testing.assert_allclose(np.asarray(peephole(xs)), np.asarray(lstm(xs)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(peephole(xs)), to_numpy(lstm(xs)), rtol=1e-4, atol=1e-5)
 
 
 def test_transfer_lstm_weights_copies_shared_gate_blocks(rng):
@@ -412,6 +412,6 @@ def test_zoo_rnn_saves_reloads_and_wraps_in_bidirectional(tmp_path, rng):
     xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(np.asarray(loaded(xs)), np.asarray(model(xs)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(loaded(xs)), to_numpy(model(xs)), rtol=1e-5, atol=1e-6)
     backward = loaded.layers[1].backward_layer
     assert type(backward).__name__ == "ZooRNN" and backward.cell.scan == "sequential"

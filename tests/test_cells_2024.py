@@ -5,7 +5,7 @@ that overflow float32 without it, the mLSTM's parallel form, and each paper's in
 import keras
 import numpy as np
 import pytest
-from conftest import outputs_and_gradients, randomize_weights, weights_by_name
+from conftest import outputs_and_gradients, randomize_weights, to_numpy, weights_by_name
 from reference import mlstm_step, rglru_step, run_sequence, sigmoid, slstm_step
 
 import zoo
@@ -65,9 +65,9 @@ def test_every_loop_computes_the_papers_equations(name, scan, options, masked, r
     mask = MASK if masked else None
     out = layer(xs, mask=None if mask is None else keras.ops.convert_to_tensor(mask))
     want, want_states = reference(name, cell_of(layer), xs, mask)
-    np.testing.assert_allclose(np.asarray(out[0]), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(out[0]), want, rtol=1e-4, atol=1e-5)
     for got, expected in zip(out[1:], want_states, strict=True):
-        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, scan", [("slstm", "stepwise"), ("slstm", "sequential"), ("mlstm", "stepwise"),
@@ -93,7 +93,7 @@ def test_the_stabiliser_computes_the_unstabilised_equations_where_float32_overfl
     assert np.isfinite(want).all()
     stabilised, _ = reference(name, cell, xs, stabilised=True, dtype="float32")
     np.testing.assert_allclose(stabilised, want, rtol=1e-4, atol=1e-5)
-    got = np.asarray(layer(xs)[0])
+    got = to_numpy(layer(xs)[0])
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
@@ -125,8 +125,8 @@ def test_a_stateful_layer_fed_in_two_halves_equals_one_pass(name, scan, rng):
     halves = zoo.recurrent_layer(name, UNITS, return_sequences=True, stateful=True, cell_options=options)
     halves.build((2, 4, INPUT_DIM))
     halves.set_weights(whole.get_weights())
-    joined = np.concatenate([np.asarray(halves(xs[:, :4])), np.asarray(halves(xs[:, 4:]))], axis=1)
-    np.testing.assert_allclose(joined, np.asarray(whole(xs)), rtol=1e-4, atol=1e-5)
+    joined = np.concatenate([to_numpy(halves(xs[:, :4])), to_numpy(halves(xs[:, 4:]))], axis=1)
+    np.testing.assert_allclose(joined, to_numpy(whole(xs)), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, scan", [("mlstm", "parallel"), ("rglru", "parallel"), ("slstm", "sequential")])
@@ -135,7 +135,7 @@ def test_backwards_reads_the_reversed_sequence(name, scan, rng):
     layer = layer_of(name, scan, {}, go_backwards=True)
     randomize_weights(layer, rng)
     want, _ = reference(name, cell_of(layer), xs[:, ::-1])
-    np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("zero_output", [False, True])
@@ -152,7 +152,7 @@ def test_mlstm_parallel_form_treats_masked_steps_as_keras_loop_does(zero_output,
             randomize_weights(layer, rng)
             weights = layer.get_weights()
         layer.set_weights(weights)
-        results.append([np.asarray(t) for t in layer(xs, mask=mask)])
+        results.append([to_numpy(t) for t in layer(xs, mask=mask)])
     for got, want in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     padded = results[0][0][2, 2:]  # the sequence of length 2
@@ -162,33 +162,33 @@ def test_mlstm_parallel_form_treats_masked_steps_as_keras_loop_does(zero_output,
 def test_slstm_starts_with_the_authors_forget_gate_bias():
     cell = zoo.make_cell("slstm", 8, heads=2)
     cell.build((None, 3))
-    bias = np.asarray(cell.bias)
+    bias = to_numpy(cell.bias)
     j = np.arange(4) / 3
     per_head = 5.0 - 12.0 * j ** 0.3  # from 5 (long memory) down to -7 in each head
     np.testing.assert_allclose(bias[8:16], np.tile(per_head, 2), rtol=1e-6)
     assert np.all(bias[:8] == 0) and np.all(bias[16:] == 0)
-    assert np.asarray(cell.recurrent_kernel).shape == (2, 4, 16)  # one block per head
+    assert to_numpy(cell.recurrent_kernel).shape == (2, 4, 16)  # one block per head
     plain = zoo.make_cell("slstm", 8, paper_gate_init=False)
     plain.build((None, 3))
-    assert np.all(np.asarray(plain.bias) == 0)
+    assert np.all(to_numpy(plain.bias) == 0)
 
 
 def test_mlstm_starts_with_the_authors_gate_initialisation():
     cell = zoo.make_cell("mlstm", 64, heads=4, seed=3)
     cell.build((None, 5))
-    assert np.all(np.asarray(cell.gate_kernel) == 0)
-    gate_bias = np.asarray(cell.gate_bias)
+    assert np.all(to_numpy(cell.gate_kernel) == 0)
+    gate_bias = to_numpy(cell.gate_bias)
     np.testing.assert_allclose(gate_bias[4:], [3.0, 4.0, 5.0, 6.0], rtol=1e-6)  # forget: 3 to 6 across heads
     assert 0 < np.abs(gate_bias[:4]).max() < 0.5  # input: N(0, 0.1^2)
     many = zoo.make_cell("mlstm", 400, heads=400, seed=0)
     many.build((None, 1))
-    assert abs(np.asarray(many.gate_bias)[:400].std() - 0.1) < 0.02
+    assert abs(to_numpy(many.gate_bias)[:400].std() - 0.1) < 0.02
 
 
 def test_rglru_starts_with_a_on_the_papers_ring():
     cell = zoo.make_cell("rglru", 2000, seed=1)
     cell.build((None, 3))
-    a = sigmoid(np.asarray(cell.recurrence_param, "float64"))
+    a = sigmoid(to_numpy(cell.recurrence_param, "float64"))
     assert a.min() >= 0.9 - 1e-6 and a.max() <= 0.999 + 1e-6
     squared = (a ** 2 - 0.81) / (0.999 ** 2 - 0.81)  # uniform on [0, 1] if a^2 is uniform on the ring
     assert abs(squared.mean() - 0.5) < 0.03 and abs(squared.std() - (1 / 12) ** 0.5) < 0.03

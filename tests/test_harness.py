@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import randomize_weights
+from conftest import randomize_weights, to_numpy
 
 import zoo
 
@@ -53,7 +53,7 @@ def test_variant_with_in_cell_dropout_fits_saves_and_reloads(name, data, tmp_pat
     assert np.isfinite(model.fit(x, y, batch_size=4, epochs=2, verbose=0).history["loss"]).all()
     inference = model.predict(x, verbose=0)
     np.testing.assert_array_equal(model.predict(x, verbose=0), inference)  # no dropout at inference
-    training = [np.asarray(model(x, training=True)) for _ in range(2)]
+    training = [to_numpy(model(x, training=True)) for _ in range(2)]
     assert not np.allclose(training[0], inference) and not np.allclose(training[0], training[1])
     model.save(tmp_path / "m.keras")
     reloaded = keras.saving.load_model(tmp_path / "m.keras")
@@ -92,6 +92,6 @@ def test_bidirectional_variant_equals_forward_plus_reversed_backward(rng):
     weights = bi.get_weights()
     fw.set_weights(weights[: len(weights) // 2])
     bw.set_weights(weights[len(weights) // 2:])
-    out = np.asarray(bi(x))
-    np.testing.assert_allclose(out[..., :4], np.asarray(fw(x)), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(out[..., 4:], np.asarray(bw(x[:, ::-1]))[:, ::-1], rtol=1e-5, atol=1e-6)
+    out = to_numpy(bi(x))
+    np.testing.assert_allclose(out[..., :4], to_numpy(fw(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[..., 4:], to_numpy(bw(x[:, ::-1]))[:, ::-1], rtol=1e-5, atol=1e-6)

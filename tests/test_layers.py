@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import randomize_weights
+from conftest import randomize_weights, to_numpy
 
 import zoo
 
@@ -21,7 +21,7 @@ def test_stack_has_one_level_per_layer_and_returns_every_levels_state(rng):
     assert len(layer.levels) == 3
     out = layer(rng.normal(size=(2, 5, 3)).astype("float32"))
     assert len(out) == 1 + 3 * 2  # output, then (h, c) of each level
-    np.testing.assert_allclose(np.asarray(out[0]), np.asarray(out[-2]), rtol=1e-6)  # last h is the output
+    np.testing.assert_allclose(to_numpy(out[0]), to_numpy(out[-2]), rtol=1e-6)  # last h is the output
 
 
 def test_bidirectional_stack_state_count(rng):
@@ -33,9 +33,9 @@ def test_bidirectional_stack_state_count(rng):
 def test_dropout_acts_between_levels_only_in_training(rng):
     x = rng.normal(size=(4, 5, 3)).astype("float32")
     layer = built("lstm", num_layers=2, dropout=0.5)
-    a, b = np.asarray(layer(x, training=False)), np.asarray(layer(x, training=False))
+    a, b = to_numpy(layer(x, training=False)), to_numpy(layer(x, training=False))
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(np.asarray(layer(x, training=True)), a)
+    assert not np.allclose(to_numpy(layer(x, training=True)), a)
     assert built("lstm", num_layers=1, dropout=0.5).dropouts == [None]  # nothing after the last level
 
 
@@ -45,10 +45,10 @@ def test_masked_padding_changes_nothing(name, rng):
     padded = np.concatenate([x, np.zeros((1, 3, 3), "float32")], axis=1)
     layer = built(name, steps=None)
     randomize_weights(layer, rng)
-    plain = np.asarray(layer(x))
+    plain = to_numpy(layer(x))
     mask = keras.ops.convert_to_tensor(np.array([[True] * 4 + [False] * 3]))
-    np.testing.assert_allclose(np.asarray(layer(padded, mask=mask)), plain, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(np.asarray(layer(padded)), plain)  # without the mask the padding counts
+    np.testing.assert_allclose(to_numpy(layer(padded, mask=mask)), plain, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(to_numpy(layer(padded)), plain)  # without the mask the padding counts
 
 
 def test_masking_layer_mask_reaches_the_recurrent_layer(rng):
@@ -67,7 +67,7 @@ def test_go_backwards_reads_the_reversed_sequence(name, rng):
     backward = built(name, go_backwards=True)
     randomize_weights(forward, rng)
     backward.set_weights(forward.get_weights())
-    np.testing.assert_allclose(np.asarray(backward(x)), np.asarray(forward(x[:, ::-1])), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(backward(x)), to_numpy(forward(x[:, ::-1])), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["lstm", "nog"])
@@ -80,9 +80,9 @@ def test_stateful_carries_state_across_batches(name, rng):
     stateful.build((2, 3, 3))
     stateful.set_weights(whole.get_weights())
     stateful(x[:, :3])
-    np.testing.assert_allclose(np.asarray(stateful(x[:, 3:])), np.asarray(whole(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(stateful(x[:, 3:])), to_numpy(whole(x)), rtol=1e-5, atol=1e-6)
     stateful.reset_states()
-    np.testing.assert_allclose(np.asarray(stateful(x[:, :3])), np.asarray(whole(x[:, :3])), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(stateful(x[:, :3])), to_numpy(whole(x[:, :3])), rtol=1e-5, atol=1e-6)
 
 
 def test_initial_state_is_used_and_checked(rng):
@@ -90,8 +90,8 @@ def test_initial_state_is_used_and_checked(rng):
     layer = built("peephole", num_layers=2)
     zeros = [np.zeros((2, 4), "float32")] * 4
     ones = [np.ones((2, 4), "float32")] * 4
-    np.testing.assert_allclose(np.asarray(layer(x, initial_state=zeros)), np.asarray(layer(x)), rtol=1e-6)
-    assert not np.allclose(np.asarray(layer(x, initial_state=ones)), np.asarray(layer(x)))
+    np.testing.assert_allclose(to_numpy(layer(x, initial_state=zeros)), to_numpy(layer(x)), rtol=1e-6)
+    assert not np.allclose(to_numpy(layer(x, initial_state=ones)), to_numpy(layer(x)))
     with pytest.raises(ValueError, match="needs 4 tensors"):
         layer(x, initial_state=zeros[:2])
 
@@ -172,8 +172,22 @@ def test_list_and_get_variants():
 
 def _traced_ops(layer, steps):
     """Operation names of the traced forward and input-gradient computation of `layer` over
-    `steps` time steps: the top level of a JAX jaxpr, or every op of a TensorFlow graph."""
+    `steps` time steps: the top level of a JAX jaxpr, every op of a TensorFlow graph, or (torch,
+    which runs eagerly) every node of the autograd graph of the output."""
     x = np.zeros((2, steps, 3), "float32")
+    if keras.backend.backend() == "torch":
+        import torch
+
+        nodes, seen, todo = [], set(), [layer(torch.tensor(x, requires_grad=True)).grad_fn]
+        while todo:
+            node = todo.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            sizes = tuple(getattr(node, "_saved_self_sym_sizes", ()) or ())
+            nodes.append(f"{type(node).__name__}{'(sequence)' if steps in sizes else ''}")
+            todo.extend(next_node for next_node, _ in node.next_functions)
+        return nodes
     if keras.backend.backend() == "jax":
         import jax
 
@@ -199,6 +213,16 @@ def test_zoo_cells_compile_into_one_loop_whatever_the_length(name):
     size at 5 and at 40 steps (no Python loop unrolled per step). A parallel form (the mLSTM's
     by default on a CPU) has no time loop at all."""
     layer = built(name, implementation="zoo")
+    if keras.backend.backend() == "torch":
+        # Eager: the graph grows with the steps, but no step is read by indexing the sequence (the
+        # backward pass of each index makes a zero tensor of the whole sequence: quadratic cost).
+        short, long = _traced_ops(layer, 13), _traced_ops(layer, 37)
+        indexing = ("SelectBackward0", "IndexBackward0", "SliceBackward0", "AsStridedBackward0")
+        per_sequence = [[n for n in nodes if n.endswith("(sequence)") and n.startswith(indexing)]
+                        for nodes in (short, long)]
+        assert per_sequence[0] == per_sequence[1], per_sequence
+        assert len(long) < 3 * len(short)  # 37 / 13 of the steps: the graph grows linearly
+        return
     short, long = _traced_ops(layer, 5), _traced_ops(layer, 40)
     loops = [op for op in short if op in ("scan", "while", "While", "StatelessWhile")]
     level = layer.levels[0]
@@ -223,6 +247,6 @@ def test_dtype_policy_given_to_the_layer_reaches_every_level(name, implementatio
     out = mixed(x)
     assert keras.backend.standardize_dtype(out.dtype) == "float16"
     assert {keras.backend.standardize_dtype(w.dtype) for w in mixed.weights} == {"float32"}
-    np.testing.assert_allclose(np.asarray(out, "float32"), np.asarray(full(x)), atol=1e-2)
+    np.testing.assert_allclose(to_numpy(out, "float32"), to_numpy(full(x)), atol=1e-2)
     reloaded = zoo.Recurrent.from_config(mixed.get_config())
     assert reloaded.dtype_policy.name == "mixed_float16"

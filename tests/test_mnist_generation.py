@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 from experiments.tasks import Dataset, Split, get_task
 from experiments.tasks.mnist import class_mean_baseline, generate_digits, score_pixels
@@ -40,7 +41,7 @@ def test_generation_feeds_back_its_rows_and_names_a_bad_class():
     previous = np.zeros_like(digits)
     previous[:, 1:] = digits[:, :-1]
     mean = generate_digits(model, [3], sample=False)
-    again = np.asarray(model.predict([np.eye(10, dtype="float32")[[3]], np.concatenate(
+    again = to_numpy(model.predict([np.eye(10, dtype="float32")[[3]], np.concatenate(
         [np.zeros((1, 1, 28), "float32"), mean[:, :-1]], axis=1)], verbose=0))
     np.testing.assert_allclose(again, mean, atol=1e-5)
     for bad in ([10], [-1], [2.5]):

@@ -7,7 +7,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import outputs_and_gradients, randomize_weights
+from conftest import outputs_and_gradients, randomize_weights, to_numpy
 from reference import mut_step, run_sequence
 from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
 
@@ -38,9 +38,9 @@ def test_fast_path_matches_the_numpy_reference(name, scan, masked, rng):
     mask = MASK if masked else None
     out = layer(xs, mask=None if mask is None else keras.ops.convert_to_tensor(mask))
     want, want_states = reference(name, layer.levels[0].cell, xs, mask)
-    np.testing.assert_allclose(np.asarray(out[0]), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(out[0]), want, rtol=1e-4, atol=1e-5)
     for got, expected in zip(out[1:], want_states, strict=True):
-        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, scan", [("mingru", "parallel"), ("indrnn", "sequential"), ("lru", "parallel")])
@@ -49,7 +49,7 @@ def test_fast_path_reads_backwards_like_the_reference_on_the_reversed_sequence(n
     layer = fast_layer(name, scan, go_backwards=True)
     randomize_weights(layer, rng)
     want, _ = reference(name, layer.levels[0].cell, xs[:, ::-1], None)
-    np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", LINEAR)
@@ -78,8 +78,8 @@ def test_every_step_is_run_when_the_sequence_is_longer_than_the_batch(name, rng)
     last = zoo.recurrent_layer(name, UNITS, cell_options={"scan": "sequential"})  # only the last state is kept
     last.build((None, 50, INPUT_DIM))
     last.set_weights(layer.get_weights())
-    np.testing.assert_allclose(np.asarray(last(xs)), want[:, -1], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(last(xs)), want[:, -1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(xs)[0]), want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", PROJECTED + ["mut2"])
@@ -92,14 +92,14 @@ def test_a_stateful_layer_fed_in_two_halves_equals_one_pass(name, rng):
     halves = zoo.recurrent_layer(name, UNITS, return_sequences=True, stateful=True)
     halves.build((2, 4, INPUT_DIM))
     halves.set_weights(whole.get_weights())
-    joined = np.concatenate([np.asarray(halves(xs[:, :4])), np.asarray(halves(xs[:, 4:]))], axis=1)
-    np.testing.assert_allclose(joined, np.asarray(whole(xs)), rtol=1e-5, atol=1e-6)
+    joined = np.concatenate([to_numpy(halves(xs[:, :4])), to_numpy(halves(xs[:, 4:]))], axis=1)
+    np.testing.assert_allclose(joined, to_numpy(whole(xs)), rtol=1e-5, atol=1e-6)
 
 
 def test_lru_starts_on_the_ring_with_the_normalisation_of_the_paper():
     cell = zoo.make_cell("lru", 64, r_min=0.9, r_max=0.999, max_phase=math.pi / 10, seed=1)
     cell.build((None, 3))
-    w = {v.name: np.asarray(v) for v in cell.weights}
+    w = {v.name: to_numpy(v) for v in cell.weights}
     modulus = np.exp(-np.exp(w["nu_log"]))
     assert modulus.min() >= 0.9 - 1e-6 and modulus.max() <= 0.999 + 1e-6
     assert np.ptp(modulus) > 0.05  # spread over the ring, not one value
@@ -118,11 +118,11 @@ def test_indrnn_keeps_its_recurrent_weights_within_the_bound():
                                           "recurrent_initializer": {"class_name": "RandomUniform",
                                                                     "config": {"minval": -3.0, "maxval": 3.0}}})
     u = model.get_layer("recurrent").levels[0].cell.recurrent_kernel
-    assert np.abs(np.asarray(u)).max() <= bound + 1e-6  # clipped from the start
+    assert np.abs(to_numpy(u)).max() <= bound + 1e-6  # clipped from the start
     model.compile(keras.optimizers.SGD(100.0), "mse")
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(32, 20, 2)), rng.normal(size=(32, 1)) * 100, epochs=2, verbose=0)
-    values = np.asarray(u)
+    values = to_numpy(u)
     assert np.abs(values).max() <= bound + 1e-6 and np.isclose(np.abs(values).max(), bound)  # pushed to it
     with pytest.raises(ValueError, match=r"`recurrent_max_abs` must be a positive number or None, got recurrent_max_abs=0"):
         zoo.make_cell("indrnn", 4, recurrent_max_abs=0)
@@ -137,13 +137,13 @@ def test_mut_with_as_many_inputs_as_units_is_the_papers_form(kind, rng):
     randomize_weights(layer, rng)
     cell = layer.cell
     assert "x" not in cell.input_blocks and cell.kernel.shape[1] == len(cell.input_blocks) * UNITS
-    w = {v.name: np.asarray(v) for v in cell.weights}
+    w = {v.name: to_numpy(v) for v in cell.weights}
     u = UNITS
     wx = {g: w["kernel"][:, i * u:(i + 1) * u] for i, g in enumerate(cell.input_blocks)}
     wh = {g: w["recurrent_kernel"][:, i * u:(i + 1) * u] for i, g in enumerate(cell.recurrent_blocks)}
     b = dict(zip("zrh", np.split(w["bias"], 3)))
     want, _ = run_sequence(lambda x, s: (mut_step(kind, x, s[0], wx, wh, b),), xs, (np.zeros((BATCH, u)),))
-    np.testing.assert_allclose(np.asarray(layer(xs)), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(xs)), want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", LINEAR)
@@ -161,15 +161,17 @@ def test_an_unknown_scan_names_the_choices():
 
 def test_auto_takes_what_measured_fastest_on_this_backend():
     cell = zoo.make_cell("mingru", 4)
-    assert cell.loop() == {"jax": "sequential", "tensorflow": "stepwise"}[keras.backend.backend()]  # on a CPU
+    assert cell.loop() == {"jax": "sequential", "tensorflow": "stepwise",
+                           "torch": "sequential"}[keras.backend.backend()]  # on a CPU
     assert zoo.make_cell("mingru", 4, scan="parallel").loop() == "parallel"
 
 
 def test_a_layer_says_what_computes_it():
-    loop = {"jax": "sequential", "tensorflow": "stepwise"}[keras.backend.backend()]
+    loop = {"jax": "sequential", "tensorflow": "stepwise", "torch": "sequential"}[keras.backend.backend()]
     assert zoo.recurrent_layer("mingru", 4).runs_as == f"ProjectedRNN(MinGRUCell, {loop})"
-    assert zoo.recurrent_layer("bi-gru", 4).runs_as == "Bidirectional(keras.layers.GRU)"
-    assert zoo.recurrent_layer("mut3", 4).runs_as == "RNN(MUTCell)"
+    gru = "FusedGRU(torch.gru)" if keras.backend.backend() == "torch" else "keras.layers.GRU"
+    assert zoo.recurrent_layer("bi-gru", 4).runs_as == f"Bidirectional({gru})"
+    assert zoo.recurrent_layer("mut3", 4).runs_as == "StepRNN(MUTCell)"
     assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "ZooRNN(GatedCell, stepwise)"
     assert zoo.recurrent_layer("gru", 4, implementation="zoo", cell_options={"scan": "sequential"}).runs_as == (
         "ZooRNN(GRUCell, sequential)")
@@ -191,6 +193,6 @@ def test_a_bidirectional_twin_gives_the_step_loops_outputs_at_padded_steps_on_ev
     other = zoo.recurrent_layer(f"bi-{name}", UNITS, return_sequences=True, cell_options={"scan": scan})
     other.build((None, STEPS, INPUT_DIM))
     other.set_weights(stepwise.get_weights())
-    want = np.asarray(stepwise(xs, mask=mask))
+    want = to_numpy(stepwise(xs, mask=mask))
     assert np.all(want[2, 2:] == 0.0)  # zeros where the sequence of length 2 is padded
-    np.testing.assert_allclose(np.asarray(other(xs, mask=mask)), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(other(xs, mask=mask)), want, rtol=1e-4, atol=1e-5)

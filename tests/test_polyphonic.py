@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 from experiments.tasks import get_task
 from experiments.tasks import polyphonic as poly
@@ -76,10 +77,10 @@ def test_whole_sequence_evaluation_equals_a_step_by_step_loop():
     model = get_topology("frame_prediction").build("gru", {"input_dim": 88, "num_outputs": 88},
                                                    {"units": 8, "num_layers": 1, "dropout": 0.0,
                                                     "embedding_dim": 8, "implementation": "auto"})
-    batch = np.asarray(model.predict(split.x, verbose=0))
+    batch = to_numpy(model.predict(split.x, verbose=0))
     for i, roll in enumerate(rolls):
         for t in range(len(roll)):
-            alone = np.asarray(model.predict(split.x[i:i + 1, :t + 1], verbose=0))[0, t]
+            alone = to_numpy(model.predict(split.x[i:i + 1, :t + 1], verbose=0))[0, t]
             np.testing.assert_allclose(batch[i, t], alone, atol=1e-5)
 
 

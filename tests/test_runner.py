@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import to_numpy
 from optuna.trial import TrialState
 
 from experiments import runner
@@ -265,7 +266,7 @@ def test_seed_fixes_the_dropout_masks_of_a_run():
         keras.utils.set_random_seed(seed)  # as the runner does before it builds a run's model
         model = build_model(get_task("adding"), "cifg", {"input_dim": 2, "num_outputs": 1},
                             {**defaults("model"), "units": 16, "recurrent_dropout": 0.5})
-        return np.asarray(model(x, training=True))
+        return to_numpy(model(x, training=True))
 
     np.testing.assert_array_equal(training_output(3), training_output(3))
     assert not np.allclose(training_output(3), training_output(4))

@@ -7,6 +7,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 import zoo
 from zoo.models import FEEDS
@@ -25,7 +26,7 @@ def build(variant="lstm", **kwargs):
 
 def outputs_of(model, layer_name, index=None):
     output = model.get_layer(layer_name).output
-    return np.asarray(keras.Model(model.inputs, output if index is None else output[index]).predict(
+    return to_numpy(keras.Model(model.inputs, output if index is None else output[index]).predict(
         [SOURCE, DECODER_IN], verbose=0))
 
 
@@ -58,7 +59,7 @@ def _masked_softmax(scores, mask):
 @pytest.mark.parametrize("attention", ["luong", "bahdanau"])
 def test_attention_weights_follow_the_published_scores_and_ignore_padding(attention):
     model = build("gru", attention=attention)
-    weights = np.asarray(zoo.attention_model(model).predict([SOURCE, DECODER_IN], verbose=0))
+    weights = to_numpy(zoo.attention_model(model).predict([SOURCE, DECODER_IN], verbose=0))
     assert weights.shape == (3, 4, 5)
     np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)  # a distribution over the source
     mask = SOURCE != 0
@@ -68,9 +69,9 @@ def test_attention_weights_follow_the_published_scores_and_ignore_padding(attent
     if attention == "luong":  # score(s_t, h_s) = s_t . h_s
         scores = np.einsum("btd,bsd->bts", decoded, encoded)
     else:  # score(s_t, h_s) = v . tanh(W_q s_t + W_k h_s)
-        w_q = np.asarray(model.get_layer("attention_query").kernel)
-        w_k = np.asarray(model.get_layer("attention_key").kernel)
-        v = np.asarray(model.get_layer("attention").scale)
+        w_q = to_numpy(model.get_layer("attention_query").kernel)
+        w_k = to_numpy(model.get_layer("attention_key").kernel)
+        v = to_numpy(model.get_layer("attention").scale)
         scores = np.tanh((decoded @ w_q)[:, :, None, :] + (encoded @ w_k)[:, None, :, :]) @ v
     np.testing.assert_allclose(weights, _masked_softmax(scores, mask), atol=1e-5)
 
@@ -92,7 +93,7 @@ def test_all_outputs_context_is_a_transform_of_the_mean_over_unpadded_source_ste
     np.testing.assert_allclose(outputs_of(model, "mean_of_encoder_outputs"), mean, atol=1e-5)
     dense = model.get_layer("context")
     np.testing.assert_allclose(outputs_of(model, "context"),
-                               np.tanh(mean @ np.asarray(dense.kernel) + np.asarray(dense.bias)), atol=1e-5)
+                               np.tanh(mean @ to_numpy(dense.kernel) + to_numpy(dense.bias)), atol=1e-5)
 
 
 def _sequence_log_prob(model, source, tokens, start_id):
@@ -100,7 +101,7 @@ def _sequence_log_prob(model, source, tokens, start_id):
     decoder_input = np.zeros((1, len(tokens)), "int32")
     decoder_input[0, 0] = start_id
     decoder_input[0, 1:] = tokens[:-1]
-    logits = np.asarray(model.predict([source[None], decoder_input], verbose=0), "float64")[0]
+    logits = to_numpy(model.predict([source[None], decoder_input], verbose=0), "float64")[0]
     logits[:, 0] = -np.inf
     log_probs = logits - logits.max(-1, keepdims=True)
     log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
@@ -150,7 +151,7 @@ def test_one_to_many_feeds_the_vector_as_declared_and_reloads(feed, tmp_path):
     inputs = [VECTOR, previous] if feed == "first_step_then_outputs" else VECTOR
     cell_inputs = model.get_layer("recurrent").input  # with initial states: [sequence, states]
     cell_inputs = cell_inputs[0] if isinstance(cell_inputs, (list, tuple)) else cell_inputs
-    seen = np.asarray(keras.Model(model.inputs, cell_inputs).predict(inputs, verbose=0))
+    seen = to_numpy(keras.Model(model.inputs, cell_inputs).predict(inputs, verbose=0))
     if feed == "every_step":
         np.testing.assert_allclose(seen, np.repeat(VECTOR[:, None], 6, 1), atol=1e-6)
     elif feed == "first_step":

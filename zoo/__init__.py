@@ -28,6 +28,13 @@ if _a_command_line_is_starting():
 
     _quiet_import_keras()  # the backend's start-up notices are not the user's business
 
+import keras as _keras  # noqa: E402
+
+if _keras.backend.backend() != "tensorflow":
+    from zoo._keras_private import keep_tensorflow_out as _keep_tensorflow_out
+
+    _keep_tensorflow_out()  # TensorFlow's import and start-up lines only where it is the backend
+
 from zoo.cells import ElmanCell, GatedCell, GRUCell  # noqa: E402
 from zoo.decoding import beam_decode, generate, greedy_decode, unroll  # noqa: E402
 from zoo.layers import MERGE_MODES, Recurrent, make_cell, recurrent_layer  # noqa: E402

@@ -196,14 +196,14 @@ class ProjectedCell(ScannedCell):
     """A `ScannedCell` whose step is `recur(project(x_t), state)`: one matmul with the input,
     then work that is element-wise in the state (a subclass defines both, and `coefficients` if
     linear). `zoo.scan.ProjectedRNN` runs it over time; a linear cell also has the parallel form.
-    With JAX on a CPU "auto" is sequential: its scan carries only the state.
+    With JAX or torch on a CPU "auto" is sequential (measured in docs/speed.md).
     """
 
     linear = False  # h_t = a_t * h_{t-1} + b_t, with (a_t, b_t) = coefficients(p_t)
     is_complex = False  # the state is (real, imaginary) halves and the coefficients are complex
     readout_uses_input = False  # the output depends on the step's input too, not on the state alone
     output_is_state = True  # the output is h itself; otherwise the states are [output, h]
-    cpu_loops = {"jax": "sequential"}
+    cpu_loops = {"jax": "sequential", "torch": "sequential"}
 
     @property
     def loops(self):

@@ -32,8 +32,9 @@ import keras
 from zoo.cells import ElmanCell, GatedCell, GRUCell
 from zoo.cells_2024 import MLSTMCell, RGLRUCell, SLSTMCell
 from zoo.checks import unknown_name
+from zoo.kernels import fused_layer
 from zoo.modern_cells import IndRNNCell, LRUCell, MinGRUCell, MinLSTMCell, MUTCell
-from zoo.scan import MatrixMemoryRNN, ProjectedRNN, ZooRNN
+from zoo.scan import MatrixMemoryRNN, ProjectedRNN, StepRNN, ZooRNN
 
 __all__ = ["Family", "register_family", "get_family", "list_families", "kernel_flops"]
 
@@ -67,7 +68,7 @@ class Family:
     builtin: str | None = None
     builtin_requires: Mapping[str, Any] = field(default_factory=dict)
     builtin_ignores: tuple[str, ...] = ()
-    layer: Callable[..., keras.layers.Layer] = keras.layers.RNN
+    layer: Callable[..., keras.layers.Layer] = StepRNN
     flops: Callable[[keras.layers.Layer, int], float] = kernel_flops
 
     @cached_property
@@ -96,9 +97,10 @@ class Family:
         return all(options.get(key, self.option_defaults[key]) == value for key, value in self.builtin_requires.items())
 
     def builtin_layer(self, units: int, options: Mapping[str, Any], **rnn_args) -> keras.layers.Layer:
-        """The Keras built-in layer with these cell options (which must match, see `matches_builtin`)."""
+        """The Keras built-in layer with these cell options (which must match, see `matches_builtin`);
+        on torch its twin that runs PyTorch's fused kernel (`zoo.kernels`)."""
         skip = set(self.builtin_requires) | set(self.builtin_ignores)
-        return getattr(keras.layers, self.builtin)(
+        return fused_layer(self.builtin)(
             units, **{k: v for k, v in options.items() if k not in skip}, **rnn_args
         )
 

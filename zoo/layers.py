@@ -161,12 +161,13 @@ class Recurrent(keras.layers.Layer):
 
     @property
     def runs_as(self) -> str:
-        """What computes this layer, e.g. "keras.layers.LSTM" (cuDNN on a GPU), "RNN(GatedCell)",
+        """What computes this layer, e.g. "keras.layers.LSTM" (cuDNN on a GPU), "FusedLSTM(torch.lstm)"
+        (PyTorch's kernel, on torch), "StepRNN(MUTCell)",
         or "ProjectedRNN(MinGRUCell, sequential)": the loop a projected cell takes depends on the
         backend and device (see `zoo.scan`)."""
         level = self.levels[0].forward_layer if self.variant.bidirectional else self.levels[0]
-        if self.uses_builtin:
-            text = f"keras.layers.{type(level).__name__}"
+        if self.uses_builtin:  # Keras' own, or its twin on PyTorch's fused kernel (zoo.kernels)
+            text = getattr(level, "runs_as", f"keras.layers.{type(level).__name__}")
         else:
             cell = level.cell
             loop = f", {cell.loop()}" if hasattr(cell, "loop") else ""

@@ -25,7 +25,55 @@ from keras import ops
 from zoo._keras_private import backend_rnn
 from zoo.cell_base import HoistableCell, complex_update
 
-__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "linear_scan", "sequential_scan"]
+__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "sequential_scan", "time_loop", "run_cell"]
+
+
+def time_loop(step_function, inputs, initial_states, *, go_backwards=False, mask=None, unroll=False, time_major=False,
+              zero_output_for_mask=False, return_all_outputs=True):
+    """`step_function(x_t, states) -> (output, new states)` over the time axis of `inputs`, as
+    Keras' backend loop (`keras.layers.RNN`'s): a masked step (mask (batch, time) False) keeps the
+    states and shows the previous output (zeros with `zero_output_for_mask`). Returns (last
+    output, outputs (batch, time, ...) or only the last step's, final states).
+
+    The one time loop of the zoo's layers: Keras' own on TensorFlow and JAX; on torch a loop
+    that splits the sequence once and stacks the outputs once (Keras' torch loop also runs an
+    extra first step to learn the output's shape and indexes its lists with tensors).
+    """
+    if keras.backend.backend() != "torch" or unroll:
+        # The number of steps is given: Keras' TensorFlow loop would take inputs.shape[1], the
+        # batch size of time-major inputs, and stop early.
+        steps = inputs.shape[0] if time_major else inputs.shape[1]
+        return backend_rnn(step_function, inputs, list(initial_states), go_backwards=go_backwards, mask=mask,
+                           unroll=unroll, input_length=steps, time_major=time_major,
+                           zero_output_for_mask=zero_output_for_mask, return_all_outputs=return_all_outputs)
+    import torch
+
+    if not time_major:
+        inputs = inputs.transpose(0, 1)
+        mask = None if mask is None else mask.transpose(0, 1)
+    if go_backwards:
+        inputs = torch.flip(inputs, [0])
+        mask = None if mask is None else torch.flip(mask, [0])
+    states = list(initial_states)
+    keeps = None if mask is None else mask.to(torch.bool).unbind(0)
+    outputs, output = [], None
+    for t, x_t in enumerate(inputs.unbind(0)):
+        new_output, new_states = step_function(x_t, states)
+        if keeps is not None:
+            keep = keeps[t]
+            shown = torch.zeros_like(new_output) if zero_output_for_mask or output is None else output
+            new_output = torch.where(_as_rank(keep, new_output), new_output, shown)
+            new_states = [torch.where(_as_rank(keep, new), new, old) for new, old in zip(new_states, states)]
+        output, states = new_output, list(new_states)
+        if return_all_outputs:
+            outputs.append(output)
+    every = torch.stack(outputs) if return_all_outputs else output[None]
+    return output, (every if time_major else every.transpose(0, 1)), states
+
+
+def _as_rank(keep, like):
+    """A (batch,) mask shaped to broadcast against `like` (batch, ...)."""
+    return keep.reshape(keep.shape + (1,) * (like.ndim - 1))
 
 
 def _mul(x, y):
@@ -113,10 +161,7 @@ def sequential_scan(update, inputs, h0, mask=None, *, return_all=True):
         h = update(tuple(ops.split(x_t, cuts, axis=-1)) if cuts else (x_t,), states[0])
         return h, [h]
 
-    # The number of steps is given: Keras' TensorFlow loop would take inputs.shape[1], the batch
-    # size of time-major inputs, and stop early.
-    _, every, _ = backend_rnn(step, packed, [h0], mask=mask, time_major=True, input_length=packed.shape[0],
-                              return_all_outputs=return_all)
+    _, every, _ = time_loop(step, packed, [h0], mask=mask, time_major=True, return_all_outputs=return_all)
     return every
 
 
@@ -129,8 +174,38 @@ def _input_dropout(cell, sequences, training):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ProjectedRNN(keras.layers.RNN):
-    """`keras.layers.RNN` for a `ProjectedCell`: the input projection of every step in one matmul
+class StepRNN(keras.layers.RNN):
+    """`keras.layers.RNN` (same arguments, same numbers) whose time loop is `time_loop`: the cell
+    one step at a time, on torch without Keras' torch loop's extra step. The layer of every zoo
+    cell that has no faster form (MUT1-3), and the stepwise form of the others."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        kwargs = {"training": training} if self.cell._call_has_training_arg else {}
+        return run_cell(self, sequences, initial_state, mask, **kwargs)
+
+
+def run_cell(layer, sequences, initial_state, mask, **cell_kwargs):
+    """`layer.inner_loop` of a `keras.layers.RNN` run by `time_loop`: its cell called as
+    `cell.call(x_t, states, **cell_kwargs)` at every step: the layer has built the cell and
+    drawn its dropout masks, so `Layer.__call__`'s bookkeeping, which torch would run eagerly at
+    every step, is skipped."""
+    cell = layer.cell
+    initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+    copy = keras.backend.backend() == "torch" and layer.stateful
+
+    def step(inputs, states):
+        if copy:  # as keras.layers.RNN: a stateful layer's states are not changed in place (autograd)
+            states = [ops.copy(s) for s in states]
+        output, new_states = cell.call(inputs, states, **cell_kwargs)
+        return output, new_states if isinstance(new_states, (list, tuple)) else [new_states]
+
+    return time_loop(step, sequences, initial_state, go_backwards=layer.go_backwards, mask=mask, unroll=layer.unroll,
+                     zero_output_for_mask=layer.zero_output_for_mask, return_all_outputs=layer.return_sequences)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ProjectedRNN(StepRNN):
+    """`StepRNN` for a `ProjectedCell`: the input projection of every step in one matmul
     before the loop, then only the element-wise recurrence over time (or a parallel scan)."""
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -220,8 +295,8 @@ class ProjectedRNN(keras.layers.RNN):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ZooRNN(keras.layers.RNN):
-    """`keras.layers.RNN` for a `HoistableCell` (Elman, LSTM family, GRU): same arguments, same
+class ZooRNN(StepRNN):
+    """`StepRNN` for a `HoistableCell` (Elman, LSTM family, GRU): same arguments, same
     numbers. Before the time loop it makes the cell's `sequence_constants` once (instead of at
     every step) and, when the cell's `loop()` is "sequential", projects every step's input in one
     matmul (input dropout applied first, with the cell's mask for the sequence); each step then
@@ -230,7 +305,7 @@ class ZooRNN(keras.layers.RNN):
     def __init__(self, cell, **kwargs):
         if not isinstance(cell, HoistableCell):
             raise ValueError(f"ZooRNN runs a zoo.cells.HoistableCell (Elman, LSTM family, GRU), got "
-                             f"{type(cell).__name__}; use keras.layers.RNN for other cells.")
+                             f"{type(cell).__name__}; use zoo.scan.StepRNN (or keras.layers.RNN) for other cells.")
         super().__init__(cell, **kwargs)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -243,17 +318,7 @@ class ZooRNN(keras.layers.RNN):
         constants = cell.sequence_constants(initial_state)
         if constants is not None:
             kwargs["constants"] = constants
-
-        def step(inputs, states):
-            if keras.backend.backend() == "torch" and self.stateful:  # as keras.layers.RNN: no in-place autograd
-                states = [ops.copy(s) for s in states]
-            output, new_states = cell(inputs, states, **kwargs)
-            return output, new_states if isinstance(new_states, (list, tuple)) else [new_states]
-
-        return backend_rnn(step, sequences, initial_state, go_backwards=self.go_backwards, mask=mask,
-                           unroll=self.unroll, input_length=sequences.shape[1],
-                           zero_output_for_mask=self.zero_output_for_mask, return_all_outputs=self.return_sequences)
-
+        return run_cell(self, sequences, initial_state, mask, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -169,7 +169,7 @@ def test_auto_takes_what_measured_fastest_on_this_backend():
 def test_a_layer_says_what_computes_it():
     loop = {"jax": "sequential", "tensorflow": "stepwise", "torch": "sequential"}[keras.backend.backend()]
     assert zoo.recurrent_layer("mingru", 4).runs_as == f"ProjectedRNN(MinGRUCell, {loop})"
-    gru = "FusedGRU(torch.gru)" if keras.backend.backend() == "torch" else "keras.layers.GRU"
+    gru = "keras.layers.GRU on torch.gru" if keras.backend.backend() == "torch" else "keras.layers.GRU"
     assert zoo.recurrent_layer("bi-gru", 4).runs_as == f"Bidirectional({gru})"
     assert zoo.recurrent_layer("mut3", 4).runs_as == "StepRNN(MUTCell)"
     assert zoo.recurrent_layer("lstm", 4, implementation="zoo").runs_as == "ZooRNN(GatedCell, stepwise)"

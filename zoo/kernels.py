@@ -21,7 +21,7 @@ loop, which does not grow with the square of the length either. `runs_as` says w
 
     >>> import zoo
     >>> zoo.recurrent_layer("lstm", 8).runs_as   # doctest: +SKIP
-    'FusedLSTM(torch.lstm)'      # on KERAS_BACKEND=torch; 'keras.layers.LSTM' elsewhere
+    'keras.layers.LSTM on torch.lstm'      # on KERAS_BACKEND=torch; 'keras.layers.LSTM' elsewhere
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from keras import activations, ops
 
 from zoo.scan import run_cell
 
-__all__ = ["FusedLSTM", "FusedGRU", "FusedSimpleRNN", "fused_layer", "KERNELS"]
+__all__ = ["LSTM", "GRU", "SimpleRNN", "fused_layer", "KERNELS"]
+
+# The classes are named as Keras' own: a saved model's weights are found by the snake-case class
+# name of each layer (`levels/lstm/cell/vars/0`), so a model saved on any backend loads on any other.
 
 
 def _torch_ready(layer, sequences, mask) -> bool:
@@ -90,7 +93,9 @@ class _Fused:
 
     @property
     def runs_as(self) -> str:
-        return f"{type(self).__name__}(torch.{self.torch_kernel})" if self.runs_on_kernel else f"keras.layers.{self._keras_name}"
+        """"keras.layers.LSTM on torch.lstm", or "keras.layers.LSTM" where the kernel does not apply."""
+        name = f"keras.layers.{type(self).__name__}"
+        return f"{name} on torch.{self.torch_kernel}" if self.runs_on_kernel else name
 
 
 def _is(activation, name) -> bool:
@@ -98,22 +103,20 @@ def _is(activation, name) -> bool:
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class FusedLSTM(_Fused, keras.layers.LSTM):
+class LSTM(_Fused, keras.layers.LSTM):
     """`keras.layers.LSTM` whose loop on torch is `torch.lstm` (see the module)."""
 
     torch_kernel = "lstm"
-    _keras_name = "LSTM"
 
     def _kernel_applies(self):
         return _is(self.cell.activation, "tanh") and _is(self.cell.recurrent_activation, "sigmoid")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class FusedGRU(_Fused, keras.layers.GRU):
+class GRU(_Fused, keras.layers.GRU):
     """`keras.layers.GRU` whose loop on torch is `torch.gru` (`reset_after=True`; see the module)."""
 
     torch_kernel = "gru"
-    _keras_name = "GRU"
 
     def _kernel_applies(self):
         cell = self.cell
@@ -135,10 +138,9 @@ class FusedGRU(_Fused, keras.layers.GRU):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class FusedSimpleRNN(_Fused, keras.layers.SimpleRNN):
+class SimpleRNN(_Fused, keras.layers.SimpleRNN):
     """`keras.layers.SimpleRNN` whose loop on torch is `torch.rnn_tanh` or `rnn_relu` (see the module)."""
 
-    _keras_name = "SimpleRNN"
 
     @property
     def torch_kernel(self):
@@ -148,7 +150,7 @@ class FusedSimpleRNN(_Fused, keras.layers.SimpleRNN):
         return _is(self.cell.activation, "tanh") or _is(self.cell.activation, "relu")
 
 
-KERNELS = {"LSTM": FusedLSTM, "GRU": FusedGRU, "SimpleRNN": FusedSimpleRNN}
+KERNELS = {"LSTM": LSTM, "GRU": GRU, "SimpleRNN": SimpleRNN}
 
 
 def fused_layer(builtin: str):

@@ -161,9 +161,9 @@ class Recurrent(keras.layers.Layer):
 
     @property
     def runs_as(self) -> str:
-        """What computes this layer, e.g. "keras.layers.LSTM" (cuDNN on a GPU), "FusedLSTM(torch.lstm)"
-        (PyTorch's kernel, on torch), "StepRNN(MUTCell)",
-        or "ProjectedRNN(MinGRUCell, sequential)": the loop a projected cell takes depends on the
+        """What computes this layer, e.g. "keras.layers.LSTM" (cuDNN on a GPU), "keras.layers.LSTM
+        on torch.lstm" (PyTorch's kernel, `zoo.kernels`), "StepRNN(MUTCell)" or
+        "ProjectedRNN(MinGRUCell, sequential)": the loop a projected cell takes depends on the
         backend and device (see `zoo.scan`)."""
         level = self.levels[0].forward_layer if self.variant.bidirectional else self.levels[0]
         if self.uses_builtin:  # Keras' own, or its twin on PyTorch's fused kernel (zoo.kernels)

@@ -164,7 +164,7 @@ class MLSTMCell(_ExponentialGating):
     loops = ("stepwise", "sequential", "parallel")
     # The recurrent forms keep a d x d memory per step for the backward pass: on a CPU the
     # parallel form was the fastest measured at 100 and 1000 steps (docs/speed.md).
-    cpu_loops = {"tensorflow": "parallel", "jax": "parallel"}
+    cpu_loops = {"tensorflow": "parallel", "jax": "parallel", "torch": "parallel"}
 
     def __init__(self, units, **kwargs):
         super().__init__(units, **kwargs)

@@ -79,7 +79,7 @@ def main(argv=None) -> int:
 
     env = {"backend": keras.backend.backend(), "keras": keras.__version__, "device": describe(), "gpu": on_gpu(),
            "rounds": args.rounds, "warmup": args.warmup}
-    backend_module = {"tensorflow": "tensorflow", "jax": "jax"}.get(env["backend"])
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(env["backend"])
     if backend_module:
         env["backend_version"] = f"{backend_module} {__import__(backend_module).__version__}"
     out = Path(args.out)
@@ -94,8 +94,9 @@ def main(argv=None) -> int:
     name = f"bench-{env['backend']}"
     for shape in shapes:
         chosen = entries if shape == shapes[0] else [
-            e for e in entries if (e.variant in long_variants or e.label == "lstm")
-            and e.jit_compile == "auto" and not e.mixed_precision]  # the training options: first shape only
+            e for e in entries if (e.variant in long_variants or e.label == "lstm" or e.implementation == "torch.nn")
+            and e.jit_compile == "auto" and not e.mixed_precision  # the training options: first shape only
+            and not (e.label == timing.KERAS_LSTM and shape[1] > 400)]  # quadratic in the length: minutes a step
         print(f"shape batch={shape[0]} steps={shape[1]} features={shape[2]} units={shape[3]}: {len(chosen)} models", flush=True)
         shape_rows = timing.bench_shape(chosen, shape, timing.rounds_at(shape == shapes[0], args.rounds), args.warmup)
         peak = peak_memory_mib()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.bench.targets import target_lines
+from zoo.bench.targets import target_lines, torch_target_lines
 from zoo.bench.timing import rounds_at
 from zoo.plotting import pyplot
 
@@ -29,6 +29,8 @@ def markdown(rows, env) -> str:
                          f"{100 * r['train_efficiency']:.0f}% | {spread} |")
         lines.append("")
     lines += target_lines(rows, gpu=env.get("gpu", False))
+    if env.get("backend") == "torch":
+        lines += torch_target_lines(rows)
     units = rows[0]["units"]  # growth is read at the first shape's width
     lengths = sorted({r["steps"] for r in rows if r["units"] == units})
     if len(lengths) > 1:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoo.bench.timing import MODERN_TARGETS
 
-__all__ = ["CPU_TARGETS", "CPU_TARGET", "GPU_TARGETS", "target_for", "target_lines", "modern_target_lines"]
+__all__ = ["CPU_TARGETS", "CPU_TARGET", "GPU_TARGETS", "TORCH_TARGETS", "target_for", "target_lines",
+           "modern_target_lines", "torch_target_lines"]
 
 
 # Custom LSTM-family cells' training step against the built-in lstm (median paired ratio). On a
@@ -14,6 +15,10 @@ __all__ = ["CPU_TARGETS", "CPU_TARGET", "GPU_TARGETS", "target_for", "target_lin
 CPU_TARGETS = {"peephole": 1.15, "niaf": 1.15, "noaf": 1.15}
 CPU_TARGET = 1.25
 GPU_TARGETS = ((512, 3.0), (0, 2.0))  # (from this many units, target)
+# On torch, against PyTorch's own layers trained directly: the variants that are one of them
+# within 1.3x, the other LSTM-family cells within 2x of torch.nn.LSTM; every zoo layer faster than
+# Keras' own LSTM on torch.
+TORCH_TARGETS = {"same_math": 1.3, "lstm_family": 2.0, "keras_lstm": 1.0}
 
 
 def target_for(variant: str, units: int, gpu: bool) -> float | None:
@@ -36,7 +41,8 @@ def target_lines(rows, gpu: bool = False) -> list[str]:
              "| variant | shape (batch x steps x features x units) | vs lstm | rounds' range | matmul work vs lstm "
              "| target | verdict |", "|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        target = None if "[" in r["variant"] else target_for(r["variant"], r["units"], gpu)
+        target = (None if "[" in r["variant"] or r["variant"].startswith("torch.nn")
+                  else target_for(r["variant"], r["units"], gpu))
         if target is None or r["train_vs_lstm"] != r["train_vs_lstm"]:
             continue
         ok = r["train_vs_lstm"] <= target
@@ -68,3 +74,32 @@ def modern_target_lines(rows) -> list[str]:
         verdict = "met" if ratio < limit else "missed"
         lines.append(f"| {r['variant']} | {shape} | {r['runs_as']} | {reference} | {ratio:.2f}x | < {limit:.2f}x | {verdict} |")
     return lines + ["", "A ratio below 0.5x is at least 2x faster.", ""]
+
+
+def torch_target_lines(rows) -> list[str]:
+    """On torch: each variant against the torch.nn layer of its math (or torch.nn.LSTM) and
+    against Keras' own LSTM on torch."""
+    lines = ["## Targets on torch: against PyTorch's layers trained directly, and Keras' own LSTM", "",
+             "| variant | shape (batch x steps x features x units) | runs as | vs torch.nn | target | vs Keras' LSTM "
+             "| verdict |", "|---|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        if "[" in r["variant"] or r["variant"].startswith("torch.nn"):
+            continue
+        same_math = r["runs_as"].startswith("keras.layers.")
+        limit = TORCH_TARGETS["same_math" if same_math else "lstm_family"]
+        vs_nn, vs_keras = r.get("train_vs_torch_nn", float("nan")), r.get("train_vs_keras_lstm", float("nan"))
+        checks = []
+        if vs_nn == vs_nn:
+            checks.append(vs_nn <= limit)
+        if vs_keras == vs_keras:
+            checks.append(vs_keras < TORCH_TARGETS["keras_lstm"])
+        if not checks:
+            continue
+        shape = f"{r['batch']}x{r['steps']}x{r['input_dim']}x{r['units']}"
+        nn_text = f"{vs_nn:.2f}x" if vs_nn == vs_nn else "–"
+        keras_text = f"{vs_keras:.2f}x" if vs_keras == vs_keras else "–"
+        target = f"{limit:.1f}x" if vs_nn == vs_nn else "–"
+        lines.append(f"| {r['variant']} | {shape} | {r['runs_as']} | {nn_text} | {target} | {keras_text} | "
+                     f"{'met' if all(checks) else 'missed'} |")
+    lines += ["", "Whether the time per step stays flat up to 1000 steps: the growth table below.", ""]
+    return lines

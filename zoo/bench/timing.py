@@ -36,6 +36,10 @@ OPTION_TWINS = ("lstm", "peephole")
 OTHER_REFERENCES = ("gru", "vanilla")
 # Targets of the modern cells: (variant, reference, the ratio it must beat).
 MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "vanilla", 1.0))
+# On torch: PyTorch's own layers, trained directly (no Keras), beside the variants of their math,
+# and Keras' own LSTM layer (its torch loop) beside the reference lstm.
+TORCH_NN = {"lstm": "LSTM", "gru": "GRU", "vanilla": "RNN"}
+KERAS_LSTM = "lstm[keras.layers.LSTM]"
 
 
 class Entry(NamedTuple):
@@ -70,11 +74,63 @@ def _policy(name: str):
         keras.mixed_precision.set_global_policy(before)
 
 
+class _TorchNN:
+    """`torch.nn.LSTM` / `GRU` / `RNN` -> `Linear(1)`, MSE, Adam: the bench's model in plain
+    PyTorch, with the two methods and the attributes the timing reads off a Keras model."""
+
+    jit_compile = False
+
+    def __init__(self, kind: str, input_dim: int, units: int):
+        import types
+
+        import torch
+
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.rnn = getattr(torch.nn, kind)(input_dim, units, batch_first=True).to(self.device)
+        self.head = torch.nn.Linear(units, 1).to(self.device)
+        self.parameters = [*self.rnn.parameters(), *self.head.parameters()]
+        self.optimizer = torch.optim.Adam(self.parameters, lr=1e-3)
+        layer = types.SimpleNamespace(runs_as=f"torch.nn.{kind}", dtype_policy=types.SimpleNamespace(name="float32"))
+        self.layers = [None, layer]
+
+    def _forward(self, x):
+        import torch
+
+        return self.head(self.rnn(torch.as_tensor(x, device=self.device))[0][:, -1])
+
+    def train_on_batch(self, x, y):
+        import torch
+
+        self.optimizer.zero_grad()
+        loss = torch.mean((self._forward(x) - torch.as_tensor(y, device=self.device)) ** 2)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())  # as Keras: waits for the step
+
+    def predict_on_batch(self, x):
+        import torch
+
+        with torch.no_grad():
+            return self._forward(x).cpu().numpy()
+
+    def count_params(self) -> int:
+        return sum(p.numel() for p in self.parameters)
+
+
 def _model(entry: Entry, steps: int, input_dim: int, units: int):
     import keras
 
     from zoo.layers import Recurrent
 
+    if entry.implementation == "torch.nn":
+        return _TorchNN(TORCH_NN[entry.variant], input_dim, units)
+    if entry.implementation == "keras":  # Keras' own layer, as a user of Keras would write it
+        inputs = keras.Input((steps, input_dim))
+        layer = keras.layers.LSTM(units)
+        layer.runs_as = "keras.layers.LSTM (Keras' loop)"
+        model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
+        model.compile(keras.optimizers.Adam(1e-3), "mse")
+        return model
     with _policy("mixed_float16" if entry.mixed_precision else "float32"):  # as the runner's mixed_precision
         inputs = keras.Input((steps, input_dim))
         x = Recurrent(entry.variant, units, implementation=entry.implementation, cell_options=entry.cell_options)(inputs)
@@ -151,6 +207,7 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             infer_times[label].append(time.perf_counter() - start)
     limit = _matmul_limit(batch, steps, input_dim, units)
     rows, flops_of = [], {}
+    variant_of = {entry.label: entry.variant for entry in entries}
     for label, variant, *_ in entries:
         train = statistics.median(train_times[label])
         infer = statistics.median(infer_times[label])
@@ -172,6 +229,10 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         for reference in OTHER_REFERENCES:  # the modern cells' targets are against these
             row[f"train_vs_{reference}"] = (paired_ratio(train_times[label], train_times[reference])[0]
                                            if reference in train_times else float("nan"))
+        for key, reference in (("train_vs_torch_nn", _torch_reference(row["variant"], variant_of[label])),
+                               ("train_vs_keras_lstm", KERAS_LSTM)):  # torch's targets
+            row[key] = (paired_ratio(train_times[label], train_times[reference])[0]
+                        if reference in train_times else float("nan"))
         if "lstm" not in train_times:  # no reference timed at this shape
             row.update(dict.fromkeys(("train_vs_lstm", "train_vs_lstm_low", "train_vs_lstm_high", "infer_vs_lstm",
                                       "work_vs_lstm"), float("nan")))
@@ -185,6 +246,19 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"]
     del models
     return rows
+
+
+def _torch_reference(label: str, variant: str) -> str | None:
+    """The torch.nn layer a variant's training step is measured against on torch: its own math's
+    for lstm, gru and vanilla, torch.nn.LSTM for the rest of the LSTM family."""
+    from zoo.registry import get_variant
+
+    if label.startswith("torch.nn") or "[" in label:
+        return None
+    if variant in TORCH_NN:
+        return f"torch.nn.{TORCH_NN[variant]}"
+    v = get_variant(variant)
+    return "torch.nn.LSTM" if v.family == "lstm" and not v.bidirectional else None
 
 
 def entries_for(variants, options: bool = True) -> list[Entry]:
@@ -216,6 +290,11 @@ def entries_for(variants, options: bool = True) -> list[Entry]:
             entries.append(Entry(f"{name}[mixed_float16]", name, mixed_precision=True))
     if "lstm" not in [e.variant for e in entries if e.label == e.variant]:
         entries.insert(0, Entry("lstm", "lstm"))  # the reference of every ratio
+    if keras.backend.backend() == "torch":
+        timed = {e.variant for e in entries}
+        entries += [Entry(f"torch.nn.{kind}", variant, "torch.nn") for variant, kind in TORCH_NN.items()
+                    if variant in timed or variant == "lstm"]
+        entries.append(Entry(KERAS_LSTM, "lstm", "keras"))
     return entries
 
 

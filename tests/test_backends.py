@@ -17,7 +17,8 @@ from zoo import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCH = keras.backend.backend() == "torch"
-FUSED = {"lstm": "keras.layers.LSTM on torch.lstm", "gru": "keras.layers.GRU on torch.gru", "vanilla": "keras.layers.SimpleRNN on torch.rnn_tanh"}
+FUSED = {"lstm": "keras.layers.LSTM on torch.lstm", "gru": "keras.layers.GRU on torch.gru",
+         "vanilla": "keras.layers.SimpleRNN on torch.rnn_tanh"}
 
 
 def _pair(name, rng, **kwargs):
@@ -142,7 +143,8 @@ def test_a_model_saved_on_tensorflow_loads_on_jax_and_torch_with_the_same_output
         assert not got["tensorflow"], f"TensorFlow was imported on {backend}"
         for name in SAVED:
             outputs, runs_as = got["outputs"][name]
-            np.testing.assert_allclose(np.array(outputs), want[name], rtol=1e-5, atol=1e-6, err_msg=f"{name} on {backend}")
+            np.testing.assert_allclose(np.array(outputs), want[name], rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{name} on {backend}")
         if backend == "torch":
             assert got["outputs"]["lstm"][1] == "keras.layers.LSTM on torch.lstm"
 

@@ -25,7 +25,8 @@ from keras import ops
 from zoo._keras_private import backend_rnn
 from zoo.cell_base import HoistableCell, complex_update
 
-__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "sequential_scan", "time_loop", "run_cell"]
+__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "sequential_scan", "time_loop",
+           "run_cell"]
 
 
 def time_loop(step_function, inputs, initial_states, *, go_backwards=False, mask=None, unroll=False, time_major=False,

@@ -23,7 +23,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help install install-torch test test-tf test-jax test-torch run experiments report search repro report-search tasks grids spaces settings bench gradients wheelhouse gpu-check tensorboard dashboard list docs clean example bench-files
 
 help: ## list the targets with a one-line description
-	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|repro-music|memory|standard|paper|smoke] [SPACE=quick|modern|greff|chung] [WORKERS=N] [ARGS='...']"
+	@echo "RNN Zoo: make <target> [GRID=quick|repro-cpu|repro-music|repro-bai|memory|standard|paper|smoke] [SPACE=quick|modern|greff|chung] [WORKERS=N] [ARGS='...']"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
@@ -88,9 +88,11 @@ search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quic
 	@status=0; $(PY) -m experiments search --space $(SPACE) --workers $(WORKERS) $(ARGS) || status=$$?; \
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS) || exit $$?; exit $$status
 
-repro: $(STAMP) ## Chung et al. 2014 on the four polyphonic benchmarks at their setting (learning-rate search, 3 seeds), then the literature page (ARGS="--only 'task=jsb_chorales'" for JSB alone)
+repro: $(STAMP) ## Chung et al. 2014 on the four polyphonic benchmarks at their setting (learning-rate search, 3 seeds) and Bai et al.'s JSB rows, then the literature pages (ARGS="--only 'task=jsb_chorales'" for JSB alone)
 	@status=0; $(PY) -m experiments search --space chung --workers $(WORKERS) $(ARGS) || status=$$?; \
-	$(PY) -m experiments report-search --space chung $(ARGS) || exit $$?; exit $$status
+	$(PY) -m experiments run --grid repro-bai --workers $(WORKERS) $(ARGS) || status=$$?; \
+	$(PY) -m experiments report-search --space chung $(ARGS) || exit $$?; \
+	$(PY) -m experiments report --grid repro-bai $(ARGS) || exit $$?; exit $$status
 
 report-search: $(STAMP) ## write reports/search-SPACE/ from the results store; trains nothing
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS)

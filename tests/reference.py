@@ -97,6 +97,20 @@ def minlstm_step(x, h, W, b):
     return f / (f + i) * h + i / (f + i) * cand
 
 
+def positive_g(v):
+    """Feng et al. 2024, log-space form: g(v) = v + 1/2 for v >= 0, sigmoid(v) below."""
+    return np.where(v >= 0, v + 0.5, sigmoid(v))
+
+
+def log_space_scan(log_a, log_b, h0):
+    """Feng et al. 2024's parallel scan in log space, h_t = a_t h_{t-1} + b_t for a, b > 0, written
+    with NumPy's logaddexp.accumulate: log h_t = a*_t + log(h_0 + sum_{s<=t} exp(log b_s - a*_s))
+    (h_0 > 0 here; float64)."""
+    a_star = np.cumsum(log_a, axis=1)
+    terms = np.concatenate([np.log(h0)[:, None], log_b - a_star], axis=1)
+    return np.exp(a_star + np.logaddexp.accumulate(terms, axis=1)[:, 1:])
+
+
 def indrnn_step(x, h, W, u, b, act=lambda v: np.maximum(v, 0)):
     """Li et al. 2018: h = relu(W x + u * h' + b), u element-wise."""
     return act(x @ W + u * h + b)

@@ -157,6 +157,25 @@ def test_only_selects_a_task_by_its_parameters_through_its_label():
         expand("memory", only="label=adding(T=300)")
 
 
+def test_the_bai_grid_is_sized_as_the_paper_counts(tmp_path):
+    """`repro-bai`: two levels of each cell at about Table 1's 300k parameters, counted on the 88
+    keys as the report counts them (`paper_count`), and from the cells' formulas by hand."""
+    from experiments.planner import expand
+    from experiments.report.literature import paper_count
+
+    runs = expand("repro-bai")
+    assert len(runs) == 9 and {r.model["num_layers"] for r in runs} == {2}
+    by_hand = {  # two levels: the first on 88 inputs, the second on the first's h
+        "lstm": lambda h: 4 * (h * (88 + h) + h) + 4 * (h * 2 * h + h),
+        "gru": lambda h: 3 * (h * (88 + h) + 2 * h) + 3 * (h * 2 * h + 2 * h),  # reset_after: two biases
+        "vanilla": lambda h: (h * (88 + h) + h) + (2 * h * h + h),
+    }
+    for run in runs:
+        count = paper_count(run.variant, run.model, 88)
+        assert count == by_hand[run.variant](run.model["units"])
+        assert abs(count / 300_000 - 1) < 0.01, (run.variant, count)
+
+
 def test_variant_settings_give_each_variant_its_own_size(tmp_path):
     from experiments.planner import expand
 

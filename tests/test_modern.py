@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import outputs_and_gradients, randomize_weights, to_numpy
-from reference import mut_step, run_sequence
+from reference import blocks, log_space_scan, mut_step, positive_g, run_sequence, sigmoid
 from test_cells import BATCH, INPUT_DIM, STEPS, UNITS, reference
 
 import zoo
@@ -196,3 +196,70 @@ def test_a_bidirectional_twin_gives_the_step_loops_outputs_at_padded_steps_on_ev
     want = to_numpy(stepwise(xs, mask=mask))
     assert np.all(want[2, 2:] == 0.0)  # zeros where the sequence of length 2 is padded
     np.testing.assert_allclose(to_numpy(other(xs, mask=mask)), want, rtol=1e-4, atol=1e-5)
+
+
+def _softplus(v):
+    return np.logaddexp(0.0, v)
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+@pytest.mark.parametrize("scan", ["stepwise", "sequential", "parallel"])
+def test_the_log_space_form_is_the_papers(name, scan, rng):
+    """`log_space=True` (Feng et al. 2024, the form they train with): the candidate through g, and
+    every loop form equal to their log-space scan written in NumPy from log-gates (float64),
+    from a positive h_0; every h_t is then positive."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    layer = zoo.recurrent_layer(name, UNITS, return_sequences=True, cell_options={"scan": scan, "log_space": True})
+    layer.build((None, STEPS, INPUT_DIM))
+    randomize_weights(layer, rng)
+    h0 = rng.uniform(0.1, 2.0, size=(BATCH, UNITS)).astype("float32")
+    kernel, bias = (to_numpy(w).astype("float64") for w in layer.levels[0].cell.weights)
+    pre = xs.astype("float64") @ kernel + bias
+    if name == "mingru":
+        k, h_pre = blocks(pre, 2)
+        log_a, log_b = -_softplus(k), -_softplus(-k) + np.log(positive_g(h_pre))
+    else:
+        f_pre, i_pre, h_pre = blocks(pre, 3)
+        f, i = sigmoid(f_pre), sigmoid(i_pre)
+        log_a, log_b = np.log(f / (f + i)), np.log(i / (f + i)) + np.log(positive_g(h_pre))
+    want = log_space_scan(log_a, log_b, h0.astype("float64"))
+    got = to_numpy(layer(xs, initial_state=[keras.ops.convert_to_tensor(h0)]))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert (got > 0).all()
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_the_log_space_scan_keeps_padding_out_and_its_gradients_finite(name, rng):
+    """Masked steps keep the state in the log-space scan as in the step loop, with finite
+    gradients (a masked step's log b is finite, never -inf)."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    mask = keras.ops.convert_to_tensor(MASK)
+    parallel, stepwise = (zoo.recurrent_layer(name, UNITS, return_sequences=True,
+                                              cell_options={"scan": scan, "log_space": True})
+                          for scan in ("parallel", "stepwise"))
+    for layer in (parallel, stepwise):
+        layer.build((None, STEPS, INPUT_DIM))
+    randomize_weights(parallel, rng)
+    stepwise.set_weights(parallel.get_weights())
+    np.testing.assert_allclose(to_numpy(parallel(xs, mask=mask)), to_numpy(stepwise(xs, mask=mask)),
+                               rtol=1e-4, atol=1e-5)
+
+    class Masked:
+        trainable_weights = parallel.trainable_weights
+
+        def __call__(self, x):
+            return [parallel(x, mask=mask)]
+
+    _, grads = outputs_and_gradients(Masked(), xs)
+    assert all(np.isfinite(g).all() for g in grads)
+
+
+def test_log_space_is_a_checked_saved_option(tmp_path):
+    with pytest.raises(ValueError, match=r"`log_space` must be True or False, got log_space='yes'"):
+        zoo.make_cell("mingru", 4, log_space="yes")
+    model = zoo.many_to_one("minlstm", 2, input_dim=3, units=4, cell_options={"log_space": True})
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.get_layer("recurrent").levels[0].cell.log_space is True
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(model(x)), rtol=1e-6)

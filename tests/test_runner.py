@@ -169,7 +169,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: memory, paper, quick, repro-cpu, repro-music, smoke, standard"),
+        (["--grid", "quik"], r"unknown grid 'quik'.*Did you mean 'quick'.*Valid grids: memory, paper, quick, repro-bai, repro-cpu, repro-music, smoke, standard"),
         (["--set", "train.epoch=3"], r"unknown setting train.epoch.*valid train settings:.*epochs"),
         (["--set", "train.epochs=three"], r"train.epochs must be an integer, got 'three'"),
         (["--set", "model.dropout=1.5"], r"model.dropout must be in \[0, 1\), got 1.5"),

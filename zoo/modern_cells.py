@@ -22,28 +22,64 @@ import keras
 from keras import activations, constraints, initializers, ops
 
 from zoo.cell_base import BlockProjectedCell, ProjectedCell, ZooCell, complex_update
-from zoo.checks import check_input_rank, positive_int
+from zoo.checks import check_input_rank, flag, positive_int
 
-__all__ = ["MinGRUCell", "MinLSTMCell", "IndRNNCell", "MUTCell", "LRUCell", "ClipValue"]
+__all__ = ["MinGRUCell", "MinLSTMCell", "IndRNNCell", "MUTCell", "LRUCell", "ClipValue", "positive_g", "log_positive_g"]
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class MinGRUCell(BlockProjectedCell):
-    """minGRU (Feng et al. 2024), blocks [z, h]::
+def positive_g(x):
+    """Feng et al.'s g: x + 1/2 for x >= 0, sigmoid(x) below; positive, continuous, increasing."""
+    return ops.where(x >= 0, ops.relu(x) + 0.5, ops.sigmoid(x))
 
-        z_t = sigma(W_z x_t + b_z)             update gate, from the input only
-        h~_t = W_h x_t + b_h                   candidate, linear
-        h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
 
-    No recurrent weights, so no `recurrent_dropout`; `dropout` drops x_t (one mask per sequence).
-    """
+def log_positive_g(x):
+    """log g(x), computed without forming g: log(x + 1/2) for x >= 0, -softplus(-x) below."""
+    return ops.where(x >= 0, ops.log(ops.relu(x) + 0.5), -ops.softplus(-x))
+
+
+class _MinimalCell(BlockProjectedCell):
+    """What minGRU and minLSTM share: gates and candidate from x_t only, and the paper's
+    log-space form (`log_space=True`: the candidate through g, so that every h_t is positive
+    given a positive h_0, and the parallel scan in log space: `log_coefficients`)."""
 
     linear = True
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units, log_space=False, **kwargs):
         super().__init__(units, **kwargs)
         self._no_recurrent_dropout()
+        self.log_space = flag("log_space", log_space)
         self.state_size = self.output_size = self.units
+
+    def _candidate(self, pre):
+        return positive_g(pre) if self.log_space else pre
+
+    def recur(self, projected, h, training=False):
+        a, b = self.coefficients(projected)
+        h = a * h + b
+        return h, h
+
+    def log_coefficients(self, projected):
+        """(log a_t, log b_t) of h_t = a_t h_{t-1} + b_t (`log_space=True` only), every step at once."""
+        raise NotImplementedError
+
+    def get_config(self):
+        return {**super().get_config(), "log_space": self.log_space}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MinGRUCell(_MinimalCell):
+    """minGRU (Feng et al. 2024), blocks [z, h]::
+
+        z_t = sigma(W_z x_t + b_z)             update gate, from the input only
+        h~_t = W_h x_t + b_h                   candidate, linear (g(W_h x_t + b_h) with log_space)
+        h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
+
+    `log_space=True` is the form the paper trains with: h~_t = g(...) (see `positive_g`), and the
+    parallel scan computes log h_t from log(1 - z_t) = -softplus(k_t), log z_t = -softplus(-k_t)
+    and log h~_t, with a cumulative log-sum-exp.
+
+    No recurrent weights, so no `recurrent_dropout`; `dropout` drops x_t (one mask per sequence).
+    """
 
     def build(self, input_shape):
         self._build_projection(input_shape, 2)
@@ -51,32 +87,27 @@ class MinGRUCell(BlockProjectedCell):
     def coefficients(self, projected):
         z_pre, candidate = ops.split(projected, 2, axis=-1)
         z = ops.sigmoid(z_pre)
-        return 1.0 - z, z * candidate
+        return 1.0 - z, z * self._candidate(candidate)
 
-    def recur(self, projected, h, training=False):
-        a, b = self.coefficients(projected)
-        h = a * h + b
-        return h, h
+    def log_coefficients(self, projected):
+        z_pre, candidate = ops.split(projected, 2, axis=-1)
+        return -ops.softplus(z_pre), -ops.softplus(-z_pre) + log_positive_g(candidate)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class MinLSTMCell(BlockProjectedCell):
+class MinLSTMCell(_MinimalCell):
     """minLSTM (Feng et al. 2024), blocks [f, i, h]::
 
         f_t = sigma(W_f x_t + b_f); i_t = sigma(W_i x_t + b_i)      gates, from the input only
-        h~_t = W_h x_t + b_h                                         candidate, linear
+        h~_t = W_h x_t + b_h                                         candidate, linear (g(...) with log_space)
         f'_t = f_t / (f_t + i_t); i'_t = i_t / (f_t + i_t)           normalised: scale-free in time
         h_t = f'_t * h_{t-1} + i'_t * h~_t
 
+    `log_space=True`: h~_t = g(...), and the parallel scan in log space with
+    log f'_t = -softplus(d_t), log i'_t = -softplus(-d_t), d_t = softplus(-f_pre) - softplus(-i_pre).
+
     No recurrent weights, so no `recurrent_dropout`; `dropout` drops x_t (one mask per sequence).
     """
-
-    linear = True
-
-    def __init__(self, units, **kwargs):
-        super().__init__(units, **kwargs)
-        self._no_recurrent_dropout()
-        self.state_size = self.output_size = self.units
 
     def build(self, input_shape):
         self._build_projection(input_shape, 3)
@@ -85,12 +116,12 @@ class MinLSTMCell(BlockProjectedCell):
         f_pre, i_pre, candidate = ops.split(projected, 3, axis=-1)
         f, i = ops.sigmoid(f_pre), ops.sigmoid(i_pre)
         forget = f / (f + i)
-        return forget, (1.0 - forget) * candidate  # i / (f + i) = 1 - f / (f + i)
+        return forget, (1.0 - forget) * self._candidate(candidate)  # i / (f + i) = 1 - f / (f + i)
 
-    def recur(self, projected, h, training=False):
-        a, b = self.coefficients(projected)
-        h = a * h + b
-        return h, h
+    def log_coefficients(self, projected):
+        f_pre, i_pre, candidate = ops.split(projected, 3, axis=-1)
+        d = ops.softplus(-f_pre) - ops.softplus(-i_pre)
+        return -ops.softplus(d), -ops.softplus(-d) + log_positive_g(candidate)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -25,8 +25,8 @@ from keras import ops
 from zoo._keras_private import backend_rnn
 from zoo.cell_base import HoistableCell, complex_update
 
-__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "sequential_scan", "time_loop",
-           "run_cell"]
+__all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "log_linear_scan", "sequential_scan",
+           "time_loop", "run_cell"]
 
 
 def time_loop(step_function, inputs, initial_states, *, go_backwards=False, mask=None, unroll=False, time_major=False,
@@ -127,6 +127,40 @@ def linear_scan(a, b, h0, *, is_complex: bool = False):
             k *= 2
         out = b
     return tuple(out) if is_complex else out[0]
+
+
+def _logcumsumexp(x, axis):
+    """log(cumsum(exp(x))) along `axis`, with each backend's stable kernel."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.lax.cumlogsumexp(x, axis=axis)
+    if backend == "torch":
+        import torch
+
+        return torch.logcumsumexp(x, dim=axis)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.math.cumulative_logsumexp(x, axis=axis)
+    top = ops.stop_gradient(ops.max(x, axis=axis, keepdims=True))
+    return top + ops.log(ops.cumsum(ops.exp(x - top), axis=axis))
+
+
+# log b of a masked step (b = 0) in the log-space scan: finite, so that no gradient meets
+# inf - inf, and far below any log b a cell gives (exp of it is 0 in float16 and float32).
+_LOG_ZERO = -1e4
+
+
+def log_linear_scan(log_a, log_b, h0):
+    """Every h_t of h_t = a_t * h_{t-1} + b_t with a_t, b_t > 0 given as logs (time on axis 1),
+    computed in log space (Feng et al. 2024, their parallel scan): with a*_t = sum_{s<=t} log a_s,
+    h_t = exp(a*_t) h_0 + exp(a*_t + logcumsumexp(log b - a*)_t). No product of many a_t is
+    formed, so a long run of small a_t neither underflows nor loses the b_t; h_0 may have any sign."""
+    a_star = ops.cumsum(log_a, axis=1)
+    carried = ops.exp(a_star) * ops.expand_dims(h0, 1)
+    return carried + ops.exp(a_star + _logcumsumexp(log_b - a_star, axis=1))
 
 
 def sequential_scan(update, inputs, h0, mask=None, *, return_all=True):
@@ -277,6 +311,13 @@ class ProjectedRNN(StepRNN):
 
     def _parallel(self, projected, initial_state, mask):
         cell = self.cell
+        if getattr(cell, "log_space", False):
+            log_a, log_b = cell.log_coefficients(projected)
+            if mask is not None:  # a masked step keeps the state: a = 1, b = 0
+                keep = ops.expand_dims(mask, -1)
+                log_a = ops.where(keep, log_a, 0.0)
+                log_b = ops.where(keep, log_b, _LOG_ZERO)
+            return log_linear_scan(log_a, log_b, initial_state[-1])
         a, b = cell.coefficients(projected)
         zeros = ops.zeros_like(b[0] if cell.is_complex else b)
         a = tuple(zeros + part for part in a) if cell.is_complex else zeros + a  # a coefficient constant in time

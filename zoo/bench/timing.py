@@ -29,6 +29,9 @@ OWN_CELL_TWINS = ("vanilla", "lstm", "gru")
 # Zoo cells also timed in the loop form that `scan="auto"` does not take on this device (the
 # input projection hoisted out of the loop, or kept in it), to show what the choice is worth.
 OTHER_LOOP_TWINS = ("lstm", "peephole", "gru")
+# Minimal cells also timed in Feng et al.'s log-space form (`log_space=True`) beside the present
+# one, both as the parallel scan, where the two forms differ most.
+LOG_SPACE_TWINS = ("mingru", "minlstm")
 # Also timed with the training options a user can switch: XLA where it is not the default
 # (TensorFlow; JAX always compiles) and mixed precision (float16 compute, float32 weights).
 OPTION_TWINS = ("lstm", "peephole")
@@ -281,6 +284,9 @@ def entries_for(variants, options: bool = True) -> list[Entry]:
         if name in OTHER_LOOP_TWINS:
             other = "stepwise" if make_cell(name, 1).loop() == "sequential" else "sequential"
             entries.append(Entry(f"{name}[{other}]", name, "zoo", {"scan": other}))
+        if name in LOG_SPACE_TWINS:
+            entries += [Entry(f"{name}[parallel]", name, "zoo", {"scan": "parallel"}),
+                        Entry(f"{name}[log_space, parallel]", name, "zoo", {"scan": "parallel", "log_space": True})]
         if options and name in OPTION_TWINS:
             if keras.backend.backend() == "tensorflow":
                 from zoo.device import on_gpu

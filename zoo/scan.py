@@ -220,18 +220,21 @@ class StepRNN(keras.layers.RNN):
 
 
 def run_cell(layer, sequences, initial_state, mask, **cell_kwargs):
-    """`layer.inner_loop` of a `keras.layers.RNN` run by `time_loop`: its cell called as
-    `cell.call(x_t, states, **cell_kwargs)` at every step: the layer has built the cell and
-    drawn its dropout masks, so `Layer.__call__`'s bookkeeping, which torch would run eagerly at
-    every step, is skipped."""
+    """`layer.inner_loop` of a `keras.layers.RNN` run by `time_loop`: its cell called with
+    `(x_t, states, **cell_kwargs)` at every step. On torch that is `cell.call` itself: the layer
+    has built the cell and drawn its dropout masks, and `Layer.__call__`'s bookkeeping would run
+    eagerly at every step. TensorFlow and JAX trace the loop once, through `Layer.__call__` as
+    Keras' own loop does (calling `cell.call` there made TensorFlow's graph slower, not faster)."""
     cell = layer.cell
     initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-    copy = keras.backend.backend() == "torch" and layer.stateful
+    torch_backend = keras.backend.backend() == "torch"
+    copy = torch_backend and layer.stateful
+    call = cell.call if torch_backend else cell
 
     def step(inputs, states):
         if copy:  # as keras.layers.RNN: a stateful layer's states are not changed in place (autograd)
             states = [ops.copy(s) for s in states]
-        output, new_states = cell.call(inputs, states, **cell_kwargs)
+        output, new_states = call(inputs, states, **cell_kwargs)
         return output, new_states if isinstance(new_states, (list, tuple)) else [new_states]
 
     return time_loop(step, sequences, initial_state, go_backwards=layer.go_backwards, mask=mask, unroll=layer.unroll,

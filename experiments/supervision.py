@@ -6,6 +6,7 @@ and the environment of a run's record.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import math
 import os
 import platform
@@ -79,11 +80,16 @@ def environment(device: str) -> dict:
            "python": platform.python_version(), "host": platform.node(),
            "threads": int(os.environ.get("RNNZOO_THREADS", "0")) or None,
            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
-    for module in ("tensorflow", "jax"):
-        try:
-            env[module] = __import__(module).__version__
-        except ImportError:
-            pass
+    # Versions from the installed packages' metadata: importing a backend that is not the one in
+    # use costs seconds (and TensorFlow's start-up lines).
+    for module, distributions in (("tensorflow", ("tensorflow", "tensorflow-cpu")), ("jax", ("jax",)),
+                                  ("torch", ("torch",))):
+        for distribution in distributions:
+            try:
+                env[module] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
     try:
         env["git_commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,

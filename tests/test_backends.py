@@ -172,3 +172,23 @@ print(bool(np.array_equal(a, b)), "tensorflow" in sys.modules)
 """
     same, tensorflow = _run_elsewhere("torch", script, str(tmp_path)).split()[-2:]
     assert (same, tensorflow) == ("True", "False")
+
+
+@pytest.mark.slow
+def test_a_runs_environment_names_every_backends_version_without_importing_them():
+    """Each run records the installed backends' versions, read from their packages' metadata: a
+    torch process does not import TensorFlow for it (Keras itself imports JAX where installed)."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("runs torch in a subprocess once")
+    script = """
+import sys, json, importlib.metadata
+from experiments.supervision import environment
+env = environment("CPU")
+print(json.dumps({"env": env, "imported": [m for m in ("tensorflow",) if m in sys.modules],
+                  "torch": __import__("torch").__version__}))
+"""
+    got = json.loads(_run_elsewhere("torch", script).strip().splitlines()[-1])
+    assert got["imported"] == []
+    assert got["env"]["backend"] == "torch" and got["env"]["torch"] == got["torch"]
+    assert got["env"]["jax"] == __import__("jax").__version__
+    assert got["env"]["tensorflow"] == __import__("tensorflow").__version__

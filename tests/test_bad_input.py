@@ -330,6 +330,10 @@ def test_an_unknown_or_missing_backend_is_named_with_the_choices(monkeypatch):
     with pytest.raises(ValueError, match=r'KERAS_BACKEND=jax needs the jax package, which is not installed here: '
                                          r'pip install "jax\[cpu\]"'):
         check_backend()
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    with pytest.raises(ValueError, match=r"KERAS_BACKEND=torch needs the torch package, which is not installed here: "
+                                         r"make install-torch, or pip install torch"):
+        check_backend()
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])

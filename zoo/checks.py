@@ -24,7 +24,8 @@ __all__ = ["flag", "optional_name", "positive_int_arg", "non_negative_int_arg", 
 
 # Keras' backends: the package each needs, and how to install it.
 BACKENDS = {"tensorflow": ("tensorflow", 'pip install "tensorflow>=2.18,<3"'), "jax": ("jax", 'pip install "jax[cpu]"'),
-            "torch": ("torch", "pip install torch"), "numpy": (None, ""), "openvino": ("openvino", "pip install openvino")}
+            "torch": ("torch", "make install-torch, or pip install torch"), "numpy": (None, ""),
+            "openvino": ("openvino", "pip install openvino")}
 
 
 def check_backend() -> str | None:

@@ -37,13 +37,12 @@ __all__ = ["LSTM", "GRU", "SimpleRNN", "fused_layer", "KERNELS"]
 # name of each layer (`levels/lstm/cell/vars/0`), so a model saved on any backend loads on any other.
 
 
-def _torch_ready(layer, sequences, mask) -> bool:
-    """Whether this call can run on the fused kernel (the rest of the layer's checks are its own)."""
+def _call_fits_kernel(sequences, mask) -> bool:
+    """What only the call tells (the layer's options are `runs_on_kernel`): no mask, and float32
+    (PyTorch's CPU kernels have no float16)."""
     import torch
 
-    return (keras.backend.backend() == "torch" and mask is None and not layer.unroll
-            and not layer.cell.recurrent_dropout
-            and (sequences.dtype == torch.float32 or sequences.is_cuda))
+    return mask is None and (sequences.dtype == torch.float32 or sequences.is_cuda)
 
 
 class _Fused:
@@ -57,13 +56,14 @@ class _Fused:
 
     @property
     def runs_on_kernel(self) -> bool:
-        return keras.backend.backend() == "torch" and not self.unroll and self._kernel_applies()
+        return (keras.backend.backend() == "torch" and not self.unroll and not self.cell.recurrent_dropout
+                and self._kernel_applies())
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        if not (self.runs_on_kernel and _torch_ready(self, sequences, mask)):
+        if not (self.runs_on_kernel and _call_fits_kernel(sequences, mask)):
             return run_cell(self, sequences, initial_state, mask, training=training)
         import torch
 
@@ -73,10 +73,11 @@ class _Fused:
         if self.go_backwards:
             sequences = torch.flip(sequences, [1])
         weights = [w.to(sequences.dtype) for w in self._torch_weights()]
-        has_biases = cell.use_bias
         states = [s.to(sequences.dtype)[None] for s in initial_state]
         hx = tuple(states) if self.torch_kernel == "lstm" else states[0]
-        out = getattr(torch, self.torch_kernel)(sequences, hx, weights, has_biases, 1, 0.0, bool(training), False, True)
+        # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+        out = getattr(torch, self.torch_kernel)(sequences, hx, weights, cell.use_bias, 1, 0.0, bool(training), False,
+                                                True)
         outputs, final = out[0], [s[0] for s in out[1:]]
         last = outputs[:, -1]
         return last, (outputs if self.return_sequences else last[:, None]), final

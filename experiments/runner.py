@@ -28,7 +28,7 @@ from experiments.artifacts import artifact_store, artifacts_location
 from experiments.locations import check_writable, default_results_dir, default_storage_url, mask_url
 from experiments.planner import RunSpec, expand, file_name
 from experiments.store import HEARTBEAT_SECONDS, Store
-from experiments.supervision import Stop, die_with_parent, environment, exit_description, watch_parent
+from experiments.supervision import Stop, environment, exit_description, watch_parent
 from experiments.tasks import get_task
 from zoo.device import setup as setup_device
 from zoo.device import visible_gpus
@@ -270,8 +270,7 @@ class Session:
                                          f"intra_op_parallelism_threads={threads_per_worker(workers)}").strip()
             # A session of its own: a terminal's Ctrl-C reaches the main process only, which
             # forwards one SIGINT, so no worker is cut short twice while it writes its record.
-            children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True,
-                                                     preexec_fn=die_with_parent)
+            children[f"w{i + 1}"] = subprocess.Popen(cmd, env=env_vars, start_new_session=True)
             self.stop.children.append(children[f"w{i + 1}"])
         print(f"started {workers} workers", flush=True)
         return children

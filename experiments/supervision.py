@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["seconds_from_environment", "Stop", "die_with_parent", "watch_parent", "exit_description", "environment"]
+__all__ = ["seconds_from_environment", "Stop", "watch_parent", "exit_description", "environment"]
 
 
 class Stop:
@@ -48,24 +48,24 @@ class Stop:
             signal.signal(sig, self.handle)
 
 
-def die_with_parent():  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the worker gets SIGTERM when the main process dies, even by SIGKILL."""
+def watch_parent(parent: int):
+    """A worker stops (SIGTERM to itself) when its main process is gone, even if that was killed by
+    SIGKILL: on Linux the kernel sends the signal (PR_SET_PDEATHSIG), elsewhere a watchdog thread
+    notices. Set up in the worker itself, not between fork and exec, where running Python code is
+    unsafe once the main process has threads (JAX's, TensorFlow's)."""
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        pass  # elsewhere the watchdog thread of the worker notices
+        pass
 
-
-def watch_parent(parent: int):
-    """A worker whose main process is gone stops (SIGTERM to itself), where PDEATHSIG is not available."""
     def watch():
         while True:
-            time.sleep(2)
-            if os.getppid() != parent:
+            if os.getppid() != parent:  # also a parent that died before the prctl above
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
+            time.sleep(2)
     threading.Thread(target=watch, daemon=True).start()
 
 

@@ -57,22 +57,84 @@ def test_a_builtin_variant_computes_the_zoo_cells_numbers_and_gradients(name, op
 
 
 class _Wrapped:
-    """A layer whose call returns a list (what `outputs_and_gradients` indexes)."""
+    """A layer whose call returns a list (what `outputs_and_gradients` indexes), given `mask`."""
 
-    def __init__(self, layer):
-        self.layer = layer
+    def __init__(self, layer, mask=None):
+        self.layer, self.mask = layer, mask
         self.trainable_weights = layer.trainable_weights
 
     def __call__(self, x):
-        out = self.layer(x)
+        out = self.layer(x) if self.mask is None else self.layer(x, mask=self.mask)
         return out if isinstance(out, list) else [out]
+
+
+def _padded_at_the_end(lengths, steps=7):
+    return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("name", ["lstm", "gru", "vanilla", "bi-lstm"])
+@pytest.mark.parametrize("options", [{"return_sequences": True}, {"return_sequences": True, "zero_output_for_mask": True},
+                                     {"go_backwards": True, "return_sequences": True},
+                                     {"go_backwards": True, "return_state": True}, {"return_state": True}])
+@pytest.mark.parametrize("packed", [False, True], ids=["cpu", "packed"])
+def test_sequences_padded_at_the_end_run_on_the_kernel_with_the_step_loops_numbers(name, options, packed, rng,
+                                                                                   monkeypatch):
+    """A mask that pads at the end runs on PyTorch's kernel on torch: outputs (the last real one
+    repeated, or zeros), final states and gradients equal the zoo cell's masked loop, also reading
+    backwards and in both directions. An LSTM that returns its states runs packed where it would
+    on a GPU (forced here), through the step loop on a CPU."""
+    if name.startswith("bi-") and "go_backwards" in options:
+        pytest.skip("Bidirectional takes no go_backwards")
+    if packed and not TORCH:
+        pytest.skip("packed sequences are torch's")
+    options = dict(options)
+    zeros = options.pop("zero_output_for_mask", False)
+    fast, own = _pair(name, rng, **options)
+    if zeros:  # Keras' option, set on the recurrent layer itself (Bidirectional sets its own)
+        fast.levels[0].zero_output_for_mask = own.levels[0].zero_output_for_mask = True
+    xs = rng.normal(size=(4, 7, 3)).astype("float32")
+    mask = _padded_at_the_end([4, 7, 1, 6])
+    y_own, g_own = outputs_and_gradients(_Wrapped(own, mask), xs)
+    states_own = [to_numpy(s) for s in own(xs, mask=mask)[1:]] if options.get("return_state") else []
+    steps = []
+    if TORCH:
+        monkeypatch.setattr(kernels, "_packs", lambda sequences: packed)
+        monkeypatch.setattr(kernels, "run_cell", lambda *a, **k: steps.append(1) or loop(*a, **k))
+        loop = zoo.scan.run_cell
+    y_fast, g_fast = outputs_and_gradients(_Wrapped(fast, mask), xs)
+    np.testing.assert_allclose(y_fast, y_own, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g_fast, g_own):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip([to_numpy(s) for s in fast(xs, mask=mask)[1:]] if states_own else [], states_own):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if options == {"return_sequences": True} and not name.startswith("bi-"):
+        shown = np.zeros_like(y_fast[2, 1:]) if zeros else np.repeat(y_fast[2, :1], 6, axis=0)
+        np.testing.assert_allclose(y_fast[2, 1:], shown)  # the last output repeated, or zeros
+    cell_state_read = "lstm" in name and bool(options.get("return_state"))
+    assert bool(steps) == (TORCH and cell_state_read and not packed)
+
+
+@pytest.mark.backend
+def test_a_mask_that_is_not_padding_at_the_end_takes_the_step_loop(rng, monkeypatch):
+    """Padding at the start, holes, or an empty sequence cannot be packed: the cell's loop runs them."""
+    fast, own = _pair("lstm", rng, return_sequences=True)
+    xs = rng.normal(size=(3, 7, 3)).astype("float32")
+    loops = []
+    monkeypatch.setattr(kernels, "run_cell", lambda *a, **k: loops.append(1) or own_loop(*a, **k))
+    own_loop = zoo.scan.run_cell
+    for mask in (~_padded_at_the_end([3, 0, 0]), np.array([[1, 0, 1, 1, 1, 1, 1]] * 3, bool),
+                 _padded_at_the_end([3, 0, 7])):
+        np.testing.assert_allclose(to_numpy(fast(xs, mask=mask)), to_numpy(own(xs, mask=mask)), rtol=1e-5, atol=1e-6)
+    assert len(loops) == (3 if TORCH else 0)
 
 
 @pytest.mark.backend
 @pytest.mark.parametrize("name", ["lstm", "gru", "vanilla"])
-def test_a_mask_or_recurrent_dropout_takes_the_step_loop_with_the_same_numbers(name, rng):
-    """Where the fused kernel does not apply (a mask, recurrent dropout) the layer steps its cell
-    through the zoo's time loop: padding changes nothing, and the numbers are the zoo cell's."""
+def test_a_mask_or_recurrent_dropout_gives_the_zoo_cells_numbers(name, rng):
+    """With a mask (packed sequences on torch) the numbers are the zoo cell's and padding changes
+    nothing; with recurrent dropout, which the kernel lacks, the layer steps its cell through the
+    zoo's time loop."""
     fast, own = _pair(name, rng, return_sequences=True)
     xs = rng.normal(size=(3, 7, 3)).astype("float32")
     mask = np.ones((3, 7), bool)
@@ -83,6 +145,7 @@ def test_a_mask_or_recurrent_dropout_takes_the_step_loop_with_the_same_numbers(n
     dropped = zoo.recurrent_layer(name, 5, cell_options={"recurrent_dropout": 0.5})
     dropped.build((None, 7, 3))
     assert dropped(xs, training=True).shape == (3, 5)
+    assert " on torch." not in dropped.runs_as
 
 
 @pytest.mark.backend

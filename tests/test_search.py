@@ -81,6 +81,19 @@ def test_the_retraining_takes_its_own_settings_and_keeps_the_best_trials():
     assert Search("chung", only="task=jsb_chorales").retrain == {"train": {"epochs": 1000}}
 
 
+def test_a_space_takes_per_task_overrides_into_its_search_and_its_retraining():
+    """`chung` waits 30 epochs on Piano-midi.de (11 updates an epoch), 10 elsewhere; the retraining
+    keeps the task's override under its own settings."""
+    plan = Search("chung", only="task=piano_midi|jsb_chorales,variant=vanilla")
+    patience = {(r.task, r.train["patience"]) for r in plan.runs}
+    assert patience == {("piano_midi", 30), ("jsb_chorales", 10)}
+    best = [r for r in plan.runs if r.task == "piano_midi"][0]
+    record = {**best.to_json(), "status": "finished", "val": {"nll_per_frame": 9.0}, "trial_number": 0,
+              "sampled": plan.params_of(best)[0], "study": plan.study_of(best)}
+    retrained = plan.retrain_runs([record])[0]
+    assert {(r.train["patience"], r.train["epochs"]) for r in retrained} == {(30, 1000)}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"trials": 0}, r"trials must be a positive integer .* got 0"),
     ({"search": {"train.learning_rate": ("log_uniform", 0.1, 0.01)}}, r"train.learning_rate has low 0.1 > high 0.01"),
@@ -95,6 +108,7 @@ def test_the_retraining_takes_its_own_settings_and_keeps_the_best_trials():
     ({"retrain": {"train": {"epoks": 3}}}, r"unknown setting train.epoks .*retrain"),
     ({"retrain": {"train": {"epochs": 0}}}, r"epochs"),
     ({"retrain": {"optimizer": "adam"}}, r"retrain: unknown key\(s\) optimizer; valid keys: model, train"),
+    ({"overrides": {"adding_task": {"train": {"epochs": 2}}}}, r"adding_task"),
 ])
 def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(spaces.SPACES, "broken", {**spaces.SPACES["smoke"], **change})

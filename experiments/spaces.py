@@ -337,6 +337,16 @@ class Search:
                 runs += [self.run_of(index, variant, values, self.seed) for variant in entry.variants]
         return runs
 
+    def _of_this_space(self, index: int, variant: str, record: dict) -> bool:
+        """Whether a stored trial is one of this space as declared now: its sampled values, run
+        with the space's present fixed settings, give its configuration. A trial of an earlier
+        declaration (another patience, say) stays in the store but is never the best to retrain."""
+        try:
+            stored = RunSpec.from_json({k: record[k] for k in RunSpec.__dataclass_fields__})
+            return self.run_of(index, variant, dict(record.get("sampled") or {}), self.seed).key == stored.key
+        except (KeyError, TypeError, ValueError):
+            return False
+
     def optuna_distributions(self) -> dict:
         return {k: _to_optuna(*spec) for k, spec in self.distributions.items()}
 
@@ -345,12 +355,13 @@ class Search:
         trials, over `retrain_seeds`; and the (label, variant) pairs still without a finished trial.
         The retrained run with the search's seed is the search trial itself (same key)."""
         runs, waiting = [], []
-        for entry in self.entries:
+        for index, entry in enumerate(self.entries):
             task = entry.task
             for variant in entry.variants:
                 mine = [r for r in records if r.get("label") == entry.label and r.get("variant") == variant
                         and r.get("status") == "finished" and not str(r.get("study", "")).endswith("/best")
-                        and isinstance(r.get("val"), dict) and task.metric in r["val"]]
+                        and isinstance(r.get("val"), dict) and task.metric in r["val"]
+                        and self._of_this_space(index, variant, r)]
                 if not mine:
                     waiting.append((entry.label, variant))
                     continue

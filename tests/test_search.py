@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,27 @@ def test_the_retraining_takes_its_own_settings_and_keeps_the_best_trials():
     assert {r.train["epochs"] for r in longer} == {7} and all(r.key != best.key for r in longer)
     assert {r.train["learning_rate"] for r in longer} == {best.train["learning_rate"]}  # the best setting kept
     assert Search("chung", only="task=jsb_chorales").retrain == {"train": {"epochs": 1000}}
+
+
+def test_the_retraining_ignores_trials_of_an_earlier_declaration_of_the_space():
+    """A space declared anew (another fixed setting) keeps its old trials in the store; the best
+    setting to retrain is chosen among the trials of the space as it is now, however good an old
+    one scored, so the retraining never runs the old configuration."""
+    plan = Search("smoke")
+    run = plan.runs[0]
+    sampled = plan.params_of(run)[0]
+
+    def record(spec, score, number):
+        return {**spec.to_json(), "status": "finished", "val": {"mse": score}, "trial_number": number,
+                "sampled": sampled, "study": plan.study_of(run)}
+
+    stale = replace(run, train={**run.train, "patience": run.train["patience"] + 7})
+    assert stale.key != run.key
+    retrain = plan.retrain_runs([record(stale, 0.01, 0), record(run, 0.5, 1)])[0]
+    assert retrain and all(r.train["patience"] == run.train["patience"] for r in retrain)
+    assert [r.key for r in retrain if r.seed == plan.seed] == [run.key]
+    retrain, waiting = plan.retrain_runs([record(stale, 0.01, 0)])
+    assert retrain == [] and (run.label, run.variant) in waiting  # nothing of the space as it is now
 
 
 def test_a_space_takes_per_task_overrides_into_its_search_and_its_retraining():

@@ -109,7 +109,7 @@ def test_a_space_takes_per_task_overrides_into_its_search_and_its_retraining():
     plan = Search("chung", only="task=piano_midi|jsb_chorales,variant=vanilla")
     patience = {(r.task, r.train["patience"]) for r in plan.runs}
     assert patience == {("piano_midi", 30), ("jsb_chorales", 10)}
-    best = [r for r in plan.runs if r.task == "piano_midi"][0]
+    best = next(r for r in plan.runs if r.task == "piano_midi")
     record = {**best.to_json(), "status": "finished", "val": {"nll_per_frame": 9.0}, "trial_number": 0,
               "sampled": plan.params_of(best)[0], "study": plan.study_of(best)}
     retrained = plan.retrain_runs([record])[0]

@@ -16,11 +16,11 @@ weights laid out for it at each call:
 - SimpleRNN: tanh or relu; one bias, as the LSTM.
 
 A mask that pads sequences at the end (`Masking`, `mask_zero`) runs on the kernel too, the
-outputs laid out as Keras' masked loop gives them (an LSTM that returns its states goes packed on
-a GPU, through the step loop on a CPU). Where the kernel does not apply (another mask, recurrent dropout, another
-activation, the original GRU, float16 on a CPU, `unroll`) the layer runs its cell step by step
-through `zoo.scan`'s time loop, which does not grow with the square of the length either.
-`runs_as` says which.
+outputs laid out as Keras' masked loop gives them (an LSTM that returns its states goes packed
+on a GPU, through the step loop on a CPU). Where the kernel does not apply (another mask,
+recurrent dropout, another activation, the original GRU, float16 on a CPU, `unroll`) the layer
+runs its cell step by step through `zoo.scan`'s time loop, which does not grow with the square
+of the length either. `runs_as` says which.
 
     >>> import zoo
     >>> zoo.recurrent_layer("lstm", 8).runs_as   # doctest: +SKIP
@@ -101,10 +101,12 @@ class _Fused:
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        lengths = None if mask is None or not self.runs_on_kernel else _padded_lengths(mask)
+        on_kernel = self.runs_on_kernel and _call_fits_kernel(sequences)
+        lengths = _padded_lengths(mask) if on_kernel and mask is not None else None
         padded = lengths is not None
-        if not (self.runs_on_kernel and _call_fits_kernel(sequences) and (mask is None or padded)) or (
-                padded and self._needs_cell_state() and not _packs(sequences)):
+        if (mask is not None and not padded) or (padded and self._needs_cell_state() and not _packs(sequences)):
+            on_kernel = False
+        if not on_kernel:
             return run_cell(self, sequences, initial_state, mask, training=training)
         cell = self.cell
         if training and cell.dropout:  # one mask for the whole sequence, as the cell's own

@@ -79,7 +79,7 @@ def test_the_retraining_takes_its_own_settings_and_keeps_the_best_trials():
         del spaces.SPACES["smoke-retrain"]
     assert {r.train["epochs"] for r in longer} == {7} and all(r.key != best.key for r in longer)
     assert {r.train["learning_rate"] for r in longer} == {best.train["learning_rate"]}  # the best setting kept
-    assert Search("chung", only="task=jsb_chorales").retrain == {"train": {"epochs": 1000}}
+    assert Search("chung", only="task=jsb_chorales").retrain["train"] == {"epochs": 1000}
 
 
 def test_the_retraining_ignores_trials_of_an_earlier_declaration_of_the_space():
@@ -104,16 +104,23 @@ def test_the_retraining_ignores_trials_of_an_earlier_declaration_of_the_space():
 
 
 def test_a_space_takes_per_task_overrides_into_its_search_and_its_retraining():
-    """`chung` waits 30 epochs on Piano-midi.de (11 updates an epoch), 10 elsewhere; the retraining
-    keeps the task's override under its own settings."""
+    """`chung` waits 30 epochs on Piano-midi.de (11 updates an epoch), 10 elsewhere, and retrains
+    it for up to 3,000 epochs, 1,000 elsewhere: the retraining keeps the task's search override
+    under its own settings, and its own per-task override over both."""
     plan = Search("chung", only="task=piano_midi|jsb_chorales,variant=vanilla")
     patience = {(r.task, r.train["patience"]) for r in plan.runs}
     assert patience == {("piano_midi", 30), ("jsb_chorales", 10)}
-    best = next(r for r in plan.runs if r.task == "piano_midi")
-    record = {**best.to_json(), "status": "finished", "val": {"nll_per_frame": 9.0}, "trial_number": 0,
-              "sampled": plan.params_of(best)[0], "study": plan.study_of(best)}
-    retrained = plan.retrain_runs([record])[0]
-    assert {(r.train["patience"], r.train["epochs"]) for r in retrained} == {(30, 1000)}
+    records = []
+    for task in ("piano_midi", "jsb_chorales"):
+        best = next(r for r in plan.runs if r.task == task)
+        records.append({**best.to_json(), "status": "finished", "val": {"nll_per_frame": 9.0}, "trial_number": 0,
+                        "sampled": plan.params_of(best)[0], "study": plan.study_of(best)})
+    retrained = plan.retrain_runs(records)[0]
+    assert {(r.task, r.train["patience"], r.train["epochs"]) for r in retrained} == {
+        ("piano_midi", 30, 3000), ("jsb_chorales", 10, 1000)}
+    assert len(retrained) == 2 * len(plan.retrain_seeds)
+    assert all(r.train["learning_rate"] == next(x for x in records if x["task"] == r.task)["train"]["learning_rate"]
+               for r in retrained)  # the best setting kept
 
 
 @pytest.mark.parametrize("change, message", [
@@ -129,7 +136,12 @@ def test_a_space_takes_per_task_overrides_into_its_search_and_its_retraining():
     ({"trails": 3}, r"unknown key\(s\) trails; valid keys: description"),
     ({"retrain": {"train": {"epoks": 3}}}, r"unknown setting train.epoks .*retrain"),
     ({"retrain": {"train": {"epochs": 0}}}, r"epochs"),
-    ({"retrain": {"optimizer": "adam"}}, r"retrain: unknown key\(s\) optimizer; valid keys: model, train"),
+    ({"retrain": {"optimizer": "adam"}}, r"retrain: unknown key\(s\) optimizer; valid keys: model, train, overrides"),
+    ({"retrain": {"overrides": {"jsb_chorales": {"train": {"epochs": 2}}}}},
+     r"retrain overrides: task 'jsb_chorales' is not in the space; its tasks: adding\."),
+    ({"retrain": {"overrides": {"adding": {"epochs": 2}}}},
+     r"retrain overrides for adding: unknown key\(s\) epochs; valid keys: model, train"),
+    ({"retrain": {"overrides": {"adding": {"train": {"epochs": -1}}}}}, r"train.epochs must be an integer >= 1, got -1"),
     ({"overrides": {"adding_task": {"train": {"epochs": 2}}}}, r"adding_task"),
 ])
 def test_bad_spaces_are_refused_before_anything_trains(change, message, monkeypatch, tmp_path, capsys):

@@ -21,6 +21,7 @@ from experiments.batching import LengthBatches
 from experiments.planner import RunSpec
 from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
+from zoo._quiet import quiet_stderr
 
 
 class Interrupted(KeyboardInterrupt):
@@ -95,8 +96,9 @@ def _tensorboard(spec: RunSpec, run_dir: Path) -> list:
     run's settings through TensorBoard's HParams plugin, or [] where TensorFlow or TensorBoard is
     not installed (the run goes on without)."""
     try:
-        import tensorflow as tf
-        from tensorboard.plugins.hparams import api as hp
+        with quiet_stderr():  # on JAX or torch, TensorFlow is first imported here, with its start-up notices
+            import tensorflow as tf
+            from tensorboard.plugins.hparams import api as hp
     except ImportError:
         return []
     import keras

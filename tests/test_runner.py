@@ -272,8 +272,10 @@ def test_seed_fixes_the_dropout_masks_of_a_run():
     assert not np.allclose(training_output(3), training_output(4))
 
 
+@pytest.mark.backend
 def test_the_commands_start_quietly(tmp_path):
-    """No backend start-up notices (oneDNN, CUDA, absl), even with no log level set."""
+    """No backend start-up notices (oneDNN, CUDA, absl), even with no log level set: on JAX and
+    torch too, where TensorFlow is imported later, for the run's TensorBoard logs."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--only",
                              "task=adding,variant=lstm", *FAST], capture_output=True, text=True, cwd=ROOT,

@@ -6,6 +6,25 @@ import keras
 import numpy as np
 import pytest
 
+# `make test` runs the suite in two lanes, one per core: lane 1 is TensorFlow's suite without
+# these files; lane 2 runs the backend-marked tests on JAX, then on torch, then these files on
+# TensorFlow (mostly subprocesses: workers, kills, other backends), so both lanes end together.
+LANE_TWO_FILES = ("test_gpu_check.py", "test_reliability.py", "test_file_tasks.py", "test_bench.py", "test_package.py")
+LANE_VARIABLE = "RNNZOO_TEST_LANE"
+
+
+def pytest_collection_modifyitems(config, items):
+    lane = os.environ.get(LANE_VARIABLE, "")
+    if lane not in ("", "1", "2"):
+        raise pytest.UsageError(f"{LANE_VARIABLE}={lane!r}: use 1 (all but {', '.join(LANE_TWO_FILES)}), "
+                                "2 (only those) or leave it unset (every test).")
+    if not lane:
+        return
+    keep = [item for item in items if (item.path.name in LANE_TWO_FILES) == (lane == "2")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
 
 @pytest.fixture
 def rng():

@@ -95,12 +95,14 @@ def test_lstm_trained_briefly_beats_the_adding_baseline():
     assert record["test"]["mse"] < 0.5 * record["baseline"]["mse"]
 
 
-# Every variant trains through the regression path; the per-step (tagging) path takes one variant
-# of each cell family and a bidirectional one (the shared harness fits, saves and reloads every
-# variant already); seq2seq builds two recurrent stacks and decodes step by step, so it takes one
-# variant of each classic family, a Greff ablation and a bidirectional encoder.
+# Every one-directional variant trains through the regression path, with a bidirectional twin of
+# each loop kind (built-in layer, step loop, scan, parallel form; the shared harness fits, saves
+# and reloads every twin already); the per-step (tagging) path takes one variant of each cell
+# family and two twins; seq2seq builds two recurrent stacks and decodes step by step, so it takes
+# one variant of each classic family, a Greff ablation and a bidirectional encoder.
 ONE_PER_FAMILY = ["vanilla", "lstm", "gru", "mingru", "minlstm", "indrnn", "lru", "mut1", "slstm", "mlstm", "rglru"]
-EVERY_PAIR = ([("adding", v) for v in zoo.list_variants()]
+TWINS = ["bi-lstm", "bi-peephole", "bi-mingru", "bi-lru", "bi-mlstm"]
+EVERY_PAIR = ([("adding", v) for v in zoo.list_variants() if not zoo.get_variant(v).bidirectional] + [("adding", v) for v in TWINS]
               + [("copy_memory", v) for v in ONE_PER_FAMILY + ["bi-lstm", "bi-mingru"]]
               + [("seq2seq_addition", v) for v in ("vanilla", "cifg", "fgr", "gru-original", "bi-lstm")])
 

@@ -1,6 +1,7 @@
 """The benchmark runs, writes its files and measures against the built-in LSTM of the same run."""
 
 import keras
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,8 +41,8 @@ def test_bench_writes_table_and_plot(tmp_path, capsys):
     # lstm joins as the reference; the gated cells are also timed in the loop form "auto" does not take on a
     # CPU, and peephole with the training options: XLA where Keras does not use it (TensorFlow on a CPU), float16
     xla = {"peephole[xla]"} if keras.backend.backend() == "tensorflow" else set()
-    assert set(short.index) == {"lstm", "peephole", "peephole[sequential]", "peephole[mixed_float16]", "gru",
-                                "gru[zoo cell]", "gru[sequential]"} | xla
+    assert set(short.index) == {"lstm", "peephole", "peephole[sequential]", "peephole[mixed_float16]", "peephole[padded]",
+                                "gru", "gru[zoo cell]", "gru[sequential]"} | xla
     assert short.loc["peephole[mixed_float16]", "dtype_policy"] == "mixed_float16"
     assert short.loc["peephole", "dtype_policy"] == "float32"
     assert bool(short.loc["peephole", "jit_compile"]) == (keras.backend.backend() == "jax")
@@ -92,3 +93,16 @@ def test_an_unwritable_out_is_refused_before_timing(tmp_path, capsys):
     blocker.write_text("")
     assert bench.main(["--variants", "lstm", "--out", str(blocker / "sub")]) == 2
     assert "cannot write the benchmark to --out" in capsys.readouterr().err
+
+
+def test_a_padded_batch_keeps_half_to_all_of_each_sequence_and_zeros_after():
+    from zoo.bench.timing import padded_batch
+
+    x = np.random.default_rng(1).normal(size=(200, 10, 3)).astype("float32")
+    padded = padded_batch(x, np.random.default_rng(2))
+    assert padded.dtype == x.dtype and padded.shape == x.shape
+    real = np.any(padded != 0, axis=-1)
+    lengths = real.sum(axis=1)
+    assert (real == (np.arange(10)[None, :] < lengths[:, None])).all()  # padding at the end only
+    assert lengths.min() == 5 and lengths.max() == 10  # from half the steps to all of them, both drawn
+    np.testing.assert_array_equal(padded[real], x[real])

@@ -55,7 +55,8 @@ def target_lines(rows, gpu: bool = False) -> list[str]:
     lines += ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers; `[zoo cell]` is the "
               "same math through the zoo's cell, `[stepwise]`/`[sequential]` the loop form `scan=\"auto\"` did not "
               "take here, `[xla]`/`[no xla]` the training step compiled otherwise than Keras' default here, "
-              "`[mixed_float16]` float16 compute with float32 weights.", ""]
+              "`[mixed_float16]` float16 compute with float32 weights, `[padded]` the same layer behind "
+              "`Masking` on sequences padded at the end (half to all of the steps real).", ""]
     return lines + modern_target_lines(rows)
 
 

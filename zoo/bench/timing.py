@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["Entry", "Shape", "REFERENCE_SHAPE", "DEFAULT_SHAPES", "entries_for", "bench_shape", "paired_ratio", "rounds_at",
-           "MODERN_TARGETS"]
+           "MODERN_TARGETS", "padded_batch"]
 
 class Shape(NamedTuple):
     """A benchmark shape: sequences per batch, steps, input features, units."""
@@ -35,6 +35,9 @@ LOG_SPACE_TWINS = ("mingru", "minlstm")
 # Also timed with the training options a user can switch: XLA where it is not the default
 # (TensorFlow; JAX always compiles) and mixed precision (float16 compute, float32 weights).
 OPTION_TWINS = ("lstm", "peephole")
+# Also timed on sequences padded at the end (a `Masking` layer; lengths from half the steps to all
+# of them), the form of real batches: what a mask costs on each loop (a kernel, the step loop).
+PADDED_TWINS = ("lstm", "peephole")
 # References besides lstm: the modern cells are measured against the built-in GRU and Elman RNN.
 OTHER_REFERENCES = ("gru", "vanilla")
 # Targets of the modern cells: (variant, reference, the ratio it must beat).
@@ -54,6 +57,7 @@ class Entry(NamedTuple):
     cell_options: dict | None = None
     jit_compile: str | bool = "auto"
     mixed_precision: bool = False
+    padded: bool = False
 
 
 def _recurrent_flops(variant: str, steps: int, batch: int, input_dim: int, units: int) -> float:
@@ -136,7 +140,8 @@ def _model(entry: Entry, steps: int, input_dim: int, units: int):
         return model
     with _policy("mixed_float16" if entry.mixed_precision else "float32"):  # as the runner's mixed_precision
         inputs = keras.Input((steps, input_dim))
-        x = Recurrent(entry.variant, units, implementation=entry.implementation, cell_options=entry.cell_options)(inputs)
+        x = keras.layers.Masking(0.0)(inputs) if entry.padded else inputs
+        x = Recurrent(entry.variant, units, implementation=entry.implementation, cell_options=entry.cell_options)(x)
         model = keras.Model(inputs, keras.layers.Dense(1, dtype="float32")(x))
         model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=entry.jit_compile)
     return model
@@ -163,6 +168,14 @@ def _matmul_limit(batch: int, steps: int, input_dim: int, units: int) -> float:
     return 2 * batch * steps * (input_dim + units) * 4 * units / statistics.median(times)
 
 
+def padded_batch(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`x` with each sequence cut to a length drawn from half the steps to all of them, zeros after:
+    a batch padded at the end, as `Masking(0.0)` reads it (no real step is all zeros)."""
+    steps = x.shape[1]
+    lengths = rng.integers(max(1, steps // 2), steps + 1, size=x.shape[0])
+    return np.where((np.arange(steps)[None, :] < lengths[:, None])[..., None], x, 0.0).astype(x.dtype)
+
+
 def paired_ratio(times, reference_times) -> tuple[float, float, float]:
     """Median, lowest and highest over rounds of `times[k] / reference_times[k]` (same round k)."""
     ratios = [t / r for t, r in zip(times, reference_times, strict=True)]
@@ -177,23 +190,25 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, steps, input_dim)).astype("float32")
     y = rng.normal(size=(batch, 1)).astype("float32")
-    models, build_seconds = {}, {}
+    padded = padded_batch(x, rng)
+    models, build_seconds, inputs = {}, {}, {}
     for entry in entries:
         label = entry.label
         keras.utils.set_random_seed(0)
         start = time.perf_counter()
         model = _model(entry, steps, input_dim, units)
+        inputs[label] = padded if entry.padded else x
         for _ in range(warmup):
-            model.train_on_batch(x, y)
-            model.predict_on_batch(x)
+            model.train_on_batch(inputs[label], y)
+            model.predict_on_batch(inputs[label])
         build_seconds[label] = time.perf_counter() - start
         models[label] = model
         log(f"  warmed up {label:<18} in {build_seconds[label]:.1f}s", flush=True)
     # Building later models can invalidate earlier models' traced steps (global seed state), so
     # every model steps once more before the timed rounds start.
-    for model in models.values():
-        model.train_on_batch(x, y)
-        model.predict_on_batch(x)
+    for label, model in models.items():
+        model.train_on_batch(inputs[label], y)
+        model.predict_on_batch(inputs[label])
     train_times = {label: [] for label in models}
     infer_times = {label: [] for label in models}
     order = list(models)
@@ -203,10 +218,10 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         for label in order:
             model = models[label]
             start = time.perf_counter()
-            model.train_on_batch(x, y)
+            model.train_on_batch(inputs[label], y)
             train_times[label].append(time.perf_counter() - start)
             start = time.perf_counter()
-            np.asarray(model.predict_on_batch(x))
+            np.asarray(model.predict_on_batch(inputs[label]))
             infer_times[label].append(time.perf_counter() - start)
     limit = _matmul_limit(batch, steps, input_dim, units)
     rows, flops_of = [], {}
@@ -226,9 +241,10 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         })
     for row in rows:
         label = row["variant"]
-        row["runs_as"] = models[label].layers[1].runs_as
+        recurrent = next(layer for layer in models[label].layers if hasattr(layer, "runs_as"))  # after a Masking
+        row["runs_as"] = recurrent.runs_as
         row["jit_compile"] = bool(models[label].jit_compile)
-        row["dtype_policy"] = models[label].layers[1].dtype_policy.name
+        row["dtype_policy"] = recurrent.dtype_policy.name
         for reference in OTHER_REFERENCES:  # the modern cells' targets are against these
             row[f"train_vs_{reference}"] = (paired_ratio(train_times[label], train_times[reference])[0]
                                            if reference in train_times else float("nan"))
@@ -287,6 +303,8 @@ def entries_for(variants, options: bool = True) -> list[Entry]:
         if name in LOG_SPACE_TWINS:
             entries += [Entry(f"{name}[parallel]", name, "zoo", {"scan": "parallel"}),
                         Entry(f"{name}[log_space, parallel]", name, "zoo", {"scan": "parallel", "log_space": True})]
+        if name in PADDED_TWINS:
+            entries.append(Entry(f"{name}[padded]", name, padded=True))
         if options and name in OPTION_TWINS:
             if keras.backend.backend() == "tensorflow":
                 from zoo.device import on_gpu

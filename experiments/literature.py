@@ -172,9 +172,8 @@ _CHUNG_TABLE_2 = [  # split, task, (tanh, GRU, LSTM)
 # Settings the paper does not give, so not matched (docs/literature.md: what was measured about them).
 _CHUNG_NOT_MATCHED = ("the batch size (8 here) and how long training went on past the best validation score "
                       "(early stopping's patience here: stopping later lowers the training NLL), whether the "
-                      "training NLL was "
-                      "read with the weight noise on (off here), the input (the 88 keys here, 96 features there), "
-                      "the 10 learning-rate draws")
+                      "training NLL was read with the weight noise on (off here), the input (the 88 keys here, "
+                      "96 features there), the 10 learning-rate draws")
 for _split, _task, _values in _CHUNG_TABLE_2:
     for _variant, _value in zip(("vanilla", "gru-original", "peephole"), _values):
         _units, _count = _CHUNG_SIZES[_variant]

@@ -279,8 +279,8 @@ class Search:
             check_keys(f"{where} retrain overrides for {task_name}", override, {"model": dict, "train": dict})
         for section in ("model", "train"):  # checked now, before anything trains
             apply_settings(defaults(section), section, self.retrain.get(section, {}), f"{where} retrain")
-            for task_name, override in (self.retrain.get("overrides") or {}).items():
-                apply_settings(defaults(section), section, {**self.retrain.get(section, {}), **override.get(section, {})},
+            for task_name in self.retrain.get("overrides") or {}:
+                apply_settings(defaults(section), section, self._retrain_settings(task_name, section),
                                f"{where} retrain overrides for {task_name}")
         cli = parse_overrides(overrides or [])
         searched = [f"{section}.{key}" for section in ("model", "train") for key in cli[section]
@@ -358,6 +358,11 @@ class Search:
         except (KeyError, TypeError, ValueError):
             return False
 
+    def _retrain_settings(self, task_name: str, section: str) -> dict:
+        """The retraining's fixed settings of one section on one task: its own, then the task's override."""
+        own = (self.retrain.get("overrides") or {}).get(task_name, {})
+        return {**self.retrain.get(section, {}), **own.get(section, {})}
+
     def optuna_distributions(self) -> dict:
         return {k: _to_optuna(*spec) for k, spec in self.distributions.items()}
 
@@ -381,9 +386,8 @@ class Search:
                 spec = RunSpec.from_json({k: best[k] for k in RunSpec.__dataclass_fields__})
                 if self.retrain:
                     model, train = dict(spec.model), dict(spec.train)
-                    own = (self.retrain.get("overrides") or {}).get(task.name, {})
-                    apply_settings(model, "model", {**self.retrain.get("model", {}), **own.get("model", {})}, "retrain")
-                    apply_settings(train, "train", {**self.retrain.get("train", {}), **own.get("train", {})}, "retrain")
+                    apply_settings(model, "model", self._retrain_settings(task.name, "model"), "retrain")
+                    apply_settings(train, "train", self._retrain_settings(task.name, "train"), "retrain")
                     spec = replace(spec, model=model, train=train)
                 values = dict(best.get("sampled") or {})
                 for seed in self.retrain_seeds:

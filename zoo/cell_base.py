@@ -149,8 +149,15 @@ class ScannedCell(ZooCell):
 
     def project(self, inputs):
         """x W + b for inputs of shape (..., input_dim): one step or every step at once."""
-        projected = ops.matmul(inputs, self.kernel)
         bias = self._input_bias() if self.use_bias else None
+        if bias is not None and keras.backend.backend() == "torch":
+            import torch
+
+            inputs, kernel, bias = (ops.convert_to_tensor(t) for t in (inputs, self.kernel, bias))
+            if inputs.dtype == kernel.dtype == bias.dtype:  # the bias added inside the matmul's kernel
+                flat = torch.addmm(bias, inputs.reshape(-1, inputs.shape[-1]), kernel)
+                return flat.reshape(*inputs.shape[:-1], flat.shape[-1])
+        projected = ops.matmul(inputs, self.kernel)
         return projected if bias is None else projected + bias
 
     def _projected_input(self, inputs, training, projected):
@@ -177,11 +184,15 @@ class HoistableCell(ScannedCell):
     the loop and handed to every step (see `GatedCell`).
     """
 
-    def _preactivation(self, inputs, h_prev, training, projected):
+    def _preactivation(self, inputs, h_prev, training, projected, recurrent=None):
         """x_t W + y_{t-1} R + b after dropout, for a cell with one recurrent matmul; `inputs` is
-        x_t W + b already (its dropout applied before the projection) when `projected`."""
+        x_t W + b already (its dropout applied before the projection) when `projected`. The loop
+        layer may hand in `recurrent(p_t, y) -> p_t + y R` (see `zoo.scan.ZooRNN`)."""
         if projected:
-            return inputs + ops.matmul(self._recurrent_dropout(h_prev, training), self.recurrent_kernel)
+            h_seen = self._recurrent_dropout(h_prev, training)
+            if recurrent is not None:
+                return recurrent(inputs, h_seen)
+            return inputs + ops.matmul(h_seen, self.recurrent_kernel)
         inputs, h_prev = self._apply_dropout(inputs, h_prev, training)
         z = ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel)  # Keras' LSTMCell's order
         return z + self.bias if self.use_bias else z

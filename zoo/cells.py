@@ -44,6 +44,10 @@ class ElmanCell(HoistableCell):
     recurrent matmul, one mask per sequence, while training (as `keras.layers.SimpleRNNCell`).
     """
 
+    # On torch the loop's sequential form also takes the recurrent kernel's gradient in one matmul
+    # after the backward pass (`zoo.scan.recurrent_kernel_gradient_once`): faster there on a CPU too.
+    cpu_loops = {"torch": "sequential"}
+
     def __init__(self, units, activation="tanh", **kwargs):
         super().__init__(units, **kwargs)
         self.activation = activations.get(activation)
@@ -58,9 +62,9 @@ class ElmanCell(HoistableCell):
             else None
         )
 
-    def call(self, inputs, states, training=False, projected=False):
+    def call(self, inputs, states, training=False, projected=False, recurrent=None):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
-        z = self._preactivation(inputs, h_prev, training, projected)
+        z = self._preactivation(inputs, h_prev, training, projected, recurrent)
         h = self.activation(z)
         new_state = [h] if isinstance(states, (list, tuple)) else h
         return h, new_state
@@ -109,6 +113,7 @@ class GatedCell(HoistableCell):
     """
 
     _GATE_ORDER = ("i", "f", "c", "o")
+    cpu_loops = ElmanCell.cpu_loops  # the sequential form on torch (see ElmanCell)
 
     def __init__(
         self,
@@ -199,9 +204,9 @@ class GatedCell(HoistableCell):
         zeros = ops.zeros_like(states[1])
         return {g: zeros + p for g, p in self.peephole.items()}
 
-    def call(self, inputs, states, training=False, constants=None, projected=False):
+    def call(self, inputs, states, training=False, constants=None, projected=False, recurrent=None):
         h_prev, c_prev = states[0], states[1]
-        z = self._preactivation(inputs, h_prev, training, projected)
+        z = self._preactivation(inputs, h_prev, training, projected, recurrent)
         peephole = self.peephole if constants is None else constants
         pre = dict(zip(self.blocks, ops.split(z, len(self.blocks), axis=-1)))
         if self.full_gate_recurrence:

@@ -26,7 +26,7 @@ from zoo._keras_private import backend_rnn
 from zoo.cell_base import HoistableCell, complex_update
 
 __all__ = ["ProjectedRNN", "ZooRNN", "MatrixMemoryRNN", "StepRNN", "linear_scan", "log_linear_scan", "sequential_scan",
-           "time_loop", "run_cell"]
+           "time_loop", "run_cell", "recurrent_kernel_gradient_once"]
 
 
 def time_loop(step_function, inputs, initial_states, *, go_backwards=False, mask=None, unroll=False, time_major=False,
@@ -219,9 +219,10 @@ class StepRNN(keras.layers.RNN):
         return run_cell(self, sequences, initial_state, mask, **kwargs)
 
 
-def run_cell(layer, sequences, initial_state, mask, **cell_kwargs):
+def run_cell(layer, sequences, initial_state, mask, time_major=False, **cell_kwargs):
     """`layer.inner_loop` of a `keras.layers.RNN` run by `time_loop`: its cell called with
-    `(x_t, states, **cell_kwargs)` at every step. On torch that is `cell.call` itself: the layer
+    `(x_t, states, **cell_kwargs)` at every step (`sequences`, `mask` and the outputs
+    time-major with `time_major`). On torch that is `cell.call` itself: the layer
     has built the cell and drawn its dropout masks, and `Layer.__call__`'s bookkeeping would run
     eagerly at every step. TensorFlow and JAX trace the loop once, through `Layer.__call__` as
     Keras' own loop does (calling `cell.call` there made TensorFlow's graph slower, not faster)."""
@@ -238,7 +239,8 @@ def run_cell(layer, sequences, initial_state, mask, **cell_kwargs):
         return output, new_states if isinstance(new_states, (list, tuple)) else [new_states]
 
     return time_loop(step, sequences, initial_state, go_backwards=layer.go_backwards, mask=mask, unroll=layer.unroll,
-                     zero_output_for_mask=layer.zero_output_for_mask, return_all_outputs=layer.return_sequences)
+                     time_major=time_major, zero_output_for_mask=layer.zero_output_for_mask,
+                     return_all_outputs=layer.return_sequences)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -357,13 +359,80 @@ class ZooRNN(StepRNN):
         cell = self.cell
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         hoisted = cell.loop() == "sequential"
-        if hoisted:
-            sequences = cell.project(_input_dropout(cell, sequences, training))
         kwargs = {"training": training, "projected": hoisted}
         constants = cell.sequence_constants(initial_state)
         if constants is not None:
             kwargs["constants"] = constants
+        if hoisted and keras.backend.backend() == "torch" and not self.unroll and _takes_recurrent(cell):
+            return self._sequential_on_torch(sequences, initial_state, mask, kwargs)
+        if hoisted:
+            sequences = cell.project(_input_dropout(cell, sequences, training))
         return run_cell(self, sequences, initial_state, mask, **kwargs)
+
+    def _sequential_on_torch(self, sequences, initial_state, mask, kwargs):
+        """The sequential form on torch, for a cell whose step takes `recurrent`: time first
+        before the projection (the loop then reads whole steps, and its backward pass gathers
+        their gradients into one contiguous array), and the recurrent kernel's gradient in one
+        matmul after the loop (`recurrent_kernel_gradient_once`)."""
+        cell = self.cell
+        time_major = ops.transpose(_input_dropout(cell, sequences, kwargs["training"]), (1, 0, 2))
+        projected, kwargs["recurrent"] = recurrent_kernel_gradient_once(
+            cell.project(time_major), cell.recurrent_kernel, reverse=self.go_backwards)
+        mask = None if mask is None else ops.transpose(mask, (1, 0))
+        last, outputs, states = run_cell(self, projected, initial_state, mask, time_major=True, **kwargs)
+        return last, ops.transpose(outputs, (1, 0, 2)), states
+
+
+def _takes_recurrent(cell) -> bool:
+    """Whether the cell's step takes `recurrent`: its one recurrent matmul done by the loop."""
+    import inspect
+
+    return "recurrent" in inspect.signature(cell.call).parameters
+
+
+_KERNEL_GRADIENT = []  # the torch.autograd.Function below, made on first use (torch is imported then)
+
+
+def recurrent_kernel_gradient_once(projected, kernel, reverse=False):
+    """On torch, for a cell whose step is z_t = p_t + y_{t-1} R (`p_t` projected before the
+    loop): R's gradient in one matmul over every step, sum_t y_{t-1}^T dz_t, after the loop's
+    backward pass, as cuDNN and `torch.nn.LSTM` do it, instead of a small matmul and an addition
+    per step. `projected`: (steps, batch, width); `reverse`: the loop runs from the last step.
+
+    Returns `projected` (the same numbers; its backward pass also gives R's gradient) and the
+    step's `recurrent(p_t, y) -> p_t + y R`, with R held fixed in the step and each y recorded.
+    Where no gradient is taken (inference, R not trained), the step is the plain matmul."""
+    import torch
+
+    kernel = ops.convert_to_tensor(kernel)  # cast as the cell sees it (mixed precision)
+    if not (torch.is_grad_enabled() and kernel.requires_grad):
+        return projected, lambda p_t, y: torch.addmm(p_t, y, kernel)
+    if not _KERNEL_GRADIENT:
+        class KernelGradient(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, projected, kernel, seen, reverse):
+                ctx.seen, ctx.reverse = seen, reverse
+                return projected.view_as(projected)
+
+            @staticmethod
+            @torch.autograd.function.once_differentiable
+            def backward(ctx, grad):
+                seen = torch.stack(ctx.seen)  # (steps, batch, units) in the loop's order
+                if ctx.reverse:
+                    seen = torch.flip(seen, [0])
+                ctx.seen = None
+                grad_kernel = seen.reshape(-1, seen.shape[-1]).T @ grad.reshape(-1, grad.shape[-1])
+                return grad, grad_kernel, None, None
+
+        _KERNEL_GRADIENT.append(KernelGradient)
+    seen = []
+    fixed = kernel.detach()
+
+    def recurrent(p_t, y):
+        seen.append(y.detach())
+        return torch.addmm(p_t, y, fixed)
+
+    return _KERNEL_GRADIENT[0].apply(projected, kernel, seen, reverse), recurrent
 
 
 @keras.saving.register_keras_serializable(package="zoo")

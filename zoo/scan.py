@@ -3,7 +3,9 @@ through one matmul and whose recurrence is element-wise.
 
 `ZooRNN`, a `keras.layers.RNN`, runs the Elman, LSTM-family and GRU cells (`HoistableCell`s): it
 makes what is the same at every step once before the loop, and with `scan="sequential"` (the
-default on a GPU) projects the input of every step in one matmul before it.
+default on a GPU, and on torch for the Elman and LSTM-family cells) projects the input of every
+step in one matmul before it; on torch it then also takes the recurrent kernel's gradient in one
+matmul after the loop (`recurrent_kernel_gradient_once`).
 
 A `ProjectedCell` splits its time step in two: `project(x_t)` (the only matmul with the input)
 and `recur(p_t, state)` (element-wise in the state). `ProjectedRNN`, a `keras.layers.RNN`, then

@@ -20,6 +20,7 @@ ARGS ?=
 # compiled loop is several times faster than TensorFlow's on a CPU (docs/literature.md); results
 # are the same on every backend, and runs already done on another are not trained again.
 REPRO_BACKEND ?= jax
+REPRO_PARTS ?= chung bai
 # Quiet TensorFlow's C++ logging (its errors come back as Python exceptions); Python warnings still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
@@ -100,12 +101,19 @@ search: $(STAMP) ## Greff's random search of each variant's settings (SPACE=quic
 	@status=0; $(PY) -m experiments search --space $(SPACE) --workers $(WORKERS) $(ARGS) || status=$$?; \
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS) || exit $$?; exit $$status
 
-repro: $(STAMP) ## Chung et al. 2014 on the four polyphonic benchmarks at their setting (learning-rate search, 3 seeds) and Bai et al.'s JSB rows on REPRO_BACKEND (jax), then the literature pages (ARGS="--only 'task=jsb_chorales'" for JSB alone)
-	@status=0; export KERAS_BACKEND=$(REPRO_BACKEND); \
-	$(PY) -m experiments search --space chung --workers $(WORKERS) $(ARGS) || status=$$?; \
-	$(PY) -m experiments run --grid repro-bai --workers $(WORKERS) $(ARGS) || status=$$?; \
-	$(PY) -m experiments report-search --space chung $(ARGS) || exit $$?; \
-	$(PY) -m experiments report --grid repro-bai $(ARGS) || exit $$?; exit $$status
+repro: $(STAMP) ## Chung et al. 2014 on the four polyphonic benchmarks at their setting (learning-rate search, 3 seeds) and Bai et al.'s JSB rows on REPRO_BACKEND (jax), then the literature pages (ARGS="--only 'task=jsb_chorales'" for JSB alone; REPRO_PARTS=chung with a filter Bai's grid lacks, e.g. task=piano_midi)
+	@for part in $(REPRO_PARTS); do case $$part in chung|bai) ;; \
+	  *) echo "REPRO_PARTS: unknown part '$$part'; valid parts: chung, bai" >&2; exit 2;; esac; done; \
+	status=0; export KERAS_BACKEND=$(REPRO_BACKEND); \
+	if [ -n "$(filter chung,$(REPRO_PARTS))" ]; then \
+	  $(PY) -m experiments search --space chung --workers $(WORKERS) $(ARGS) || status=$$?; fi; \
+	if [ -n "$(filter bai,$(REPRO_PARTS))" ]; then \
+	  $(PY) -m experiments run --grid repro-bai --workers $(WORKERS) $(ARGS) || status=$$?; fi; \
+	if [ -n "$(filter chung,$(REPRO_PARTS))" ]; then \
+	  $(PY) -m experiments report-search --space chung $(ARGS) || exit $$?; fi; \
+	if [ -n "$(filter bai,$(REPRO_PARTS))" ]; then \
+	  $(PY) -m experiments report --grid repro-bai $(ARGS) || exit $$?; fi; \
+	exit $$status
 
 report-search: $(STAMP) ## write reports/search-SPACE/ from the results store; trains nothing
 	$(PY) -m experiments report-search --space $(SPACE) $(ARGS)

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Source", "Published", "Claim", "Verdict", "SOURCES", "PUBLISHED", "CLAIMS", "compare", "judge_claim",
-           "published_for", "VERDICTS", "CLAIM_VERDICTS", "TaskRuns"]
+__all__ = ["Source", "Published", "Claim", "Verdict", "SOURCES", "PUBLISHED", "CLAIMS", "compare", "counterpart",
+           "fit_reading", "judge_claim", "published_for", "VERDICTS", "CLAIM_VERDICTS", "TaskRuns"]
 
 VERDICTS = ("agrees", "better", "worse", "not comparable")
 CLAIM_VERDICTS = ("supported", "contradicted", "mixed", "not shown", "consistent", "not decided", "not applicable here")
@@ -278,6 +278,40 @@ CLAIMS = [
 
 def published_for(task: str, variant: str) -> list[Published]:
     return [p for p in PUBLISHED if p.task == task and p.variant == variant]
+
+
+def counterpart(reference: Published) -> Published | None:
+    """The same paper's number for the same model on the other split (train / test), if given."""
+    for other in PUBLISHED:
+        if (other.source, other.table, other.task, other.variant, other.metric) == (
+                reference.source, reference.table, reference.task, reference.variant, reference.metric) \
+                and other.split != reference.split:
+            return other
+    return None
+
+
+def fit_reading(paper: dict, here: dict, lower_is_better: bool = True) -> str:
+    """Train and test side by side, for a verdict of better or worse: `paper` and `here` map
+    "train" and "test" to a score (here: the mean over seeds). Says how far each model fits its
+    training set better than its test set and, where the numbers show it, that the model here
+    underfits (its training score no better than its test score, and both worse than the
+    paper's) or that the paper's fits its training set much more closely than the run here.
+    "About as good" and "much more closely" are gaps of at most 5% and more than 10% of the
+    paper's test score."""
+    sign = 1.0 if lower_is_better else -1.0
+    gap_paper = sign * (paper["test"] - paper["train"])  # > 0: fits the training set better
+    gap_here = sign * (here["test"] - here["train"])
+    text = (f"train / test here {here['train']:.2f} / {here['test']:.2f} (gap {gap_here:.2f}), in the paper "
+            f"{paper['train']:.2f} / {paper['test']:.2f} (gap {gap_paper:.2f})")
+    scale = abs(paper["test"]) or 1.0
+    worse_on_both = all(sign * (here[k] - paper[k]) > 0 for k in ("train", "test"))
+    if worse_on_both and gap_here <= 0.05 * scale:
+        return text + (": the model here underfits (worse on both, and about as good on its training set as on "
+                       "the test set)")
+    if gap_paper - gap_here > 0.1 * scale:
+        return text + (": the paper's model fits its training set far more closely than its test set, this one "
+                       "stops at its best validation score")
+    return text
 
 
 @dataclass

@@ -298,6 +298,59 @@ def test_chung_et_al_are_compared_only_with_runs_that_early_stopping_ended():
     assert not bai.until_converged  # a paper that does not say so is not held to it
 
 
+def test_a_better_or_worse_verdict_reads_train_and_test_side_by_side():
+    """Chung et al. give train and test numbers for each model: a verdict reads both against the
+    runs' own, and says when the run underfits or the paper's model fits its training set far
+    more closely (gaps test - train, lower is better)."""
+    from experiments.literature import counterpart, fit_reading
+
+    (test,) = [p for p in PUBLISHED if p.source == "chung2014" and p.task == "nottingham" and p.variant == "vanilla"
+               and p.split == "test"]
+    train = counterpart(test)
+    assert (train.split, train.value, counterpart(train)) == ("train", 3.22, test)
+    (bai,) = [p for p in PUBLISHED if p.source == "bai2018" and p.task == "jsb_chorales" and p.variant == "lstm"]
+    assert counterpart(bai) is None  # Bai et al. give a test number only
+    paper = {"train": 3.22, "test": 3.13}
+    under = fit_reading(paper, {"train": 3.98, "test": 4.06})
+    assert under.startswith("train / test here 3.98 / 4.06 (gap 0.08), in the paper 3.22 / 3.13 (gap -0.09)")
+    assert under.endswith("the model here underfits (worse on both, and about as good on its training set as on "
+                          "the test set)")
+    closer = fit_reading({"train": 4.93, "test": 8.82}, {"train": 7.69, "test": 7.81})
+    assert "(gap 0.12), in the paper 4.93 / 8.82 (gap 3.89)" in closer
+    assert closer.endswith("the paper's model fits its training set far more closely than its test set, this one "
+                           "stops at its best validation score")
+    plain = fit_reading({"train": 8.82, "test": 9.10}, {"train": 8.69, "test": 8.89})  # better on both, alike gaps
+    assert plain == "train / test here 8.69 / 8.89 (gap 0.20), in the paper 8.82 / 9.10 (gap 0.28)"
+    accuracy = fit_reading({"train": 0.99, "test": 0.90}, {"train": 0.80, "test": 0.79}, lower_is_better=False)
+    assert "(gap 0.01), in the paper 0.99 / 0.90 (gap 0.09)" in accuracy and "underfits" in accuracy
+
+
+def test_the_report_reads_train_and_test_side_by_side_where_it_disagrees(tmp_path):
+    """Chung et al.'s JSB comparison from a store of made-up runs at their sizes: the peephole
+    LSTM's rows (worse on both splits, train about as good as test) say it underfits."""
+    test = {"vanilla": [9.00, 9.01, 9.02], "gru-original": [8.53, 8.54, 8.55], "peephole": [8.74, 8.75, 8.76]}
+    train = {"vanilla": [8.90, 8.91, 8.92], "gru-original": [8.10, 8.11, 8.12], "peephole": [8.57, 8.58, 8.59]}
+
+    def record_of(spec):
+        score = test[spec["variant"]][spec["seed"]]
+        return finished_record(score, "nll_per_frame", train_examples=229, baseline={"nll_per_frame": 12.0},
+                               train_scores={"nll_per_frame": train[spec["variant"]][spec["seed"]]}), score
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    fill_store(url, "repro-music", record_of)
+    assert write_report("repro-music", storage=url, out_dir=tmp_path / "report") == 0
+    table = pd.read_csv(tmp_path / "report" / "literature.csv")
+    peephole = table[(table["variant"] == "peephole") & table["source"].str.startswith("Chung")].set_index("metric")
+    assert list(peephole["verdict"]) == ["worse", "worse"]
+    for reason in peephole["reason"]:
+        assert "train / test here 8.58 / 8.75 (gap 0.17), in the paper 8.15 / 8.67 (gap 0.52)" in reason
+        assert reason.endswith("the model here underfits (worse on both, and about as good on its training set as "
+                               "on the test set)")
+    gru = table[(table["variant"] == "gru-original") & table["source"].str.startswith("Chung")].set_index("metric")
+    assert gru.loc["nll_per_frame", "verdict"] == "agrees" and "train / test" not in gru.loc["nll_per_frame", "reason"]
+    assert "fits its training set far more closely" in gru.loc["nll_per_frame (train)", "reason"]
+
+
 def test_a_claim_about_final_quality_needs_runs_that_early_stopping_ended():
     (alike,) = [c for c in CLAIMS if c.text == "the GRU is comparable to the LSTM"]
     cut_off = TaskRuns("ptb_char", {}, False, {"gru": [3.05, 3.06, 3.07], "lstm": [3.19, 3.2, 3.21]},

@@ -16,6 +16,8 @@ from experiments.literature import (
     VERDICTS,
     TaskRuns,
     compare,
+    counterpart,
+    fit_reading,
     judge_claim,
     published_for,
 )
@@ -74,6 +76,14 @@ def published_rows(results: Results) -> list[dict]:
             bounds = METRIC_RANGES.get(reference.metric, (None, None))
             size = paper_count(variant, runs["model"].iloc[0], reference.counted_on) if reference.counted_on else None
             verdict = compare(reference, scores, params, task.higher_is_better, bounds, size, _converged(runs))
+            other = counterpart(reference) if verdict.verdict in ("better", "worse") else None
+            if other is not None:
+                other_scores = [s for s in (_metric(r, other.metric, other.split) for _, r in runs.iterrows())
+                                if not math.isnan(s)]
+                if other_scores:
+                    paper = {reference.split: reference.value, other.split: other.value}
+                    here = {reference.split: float(np.mean(scores)), other.split: float(np.mean(other_scores))}
+                    verdict.reason += "; " + fit_reading(paper, here, lower_is_better=not task.higher_is_better)
             low, high = confidence_interval(np.asarray(scores), bounds=bounds) if len(scores) > 1 else (math.nan, math.nan)
             rows.append({
                 "task": label, "variant": variant, "source": f"{SOURCES[reference.source].authors}, {reference.table}",

@@ -246,6 +246,13 @@ def test_search_report_numbers_come_from_the_store(smoke_search, tmp_path):
     for name in ("scores_all_and_best.png", "score_vs_learning_rate.png", "learning_rate_x_units.png",
                  "importance.csv", "index.html"):
         assert (out / name).stat().st_size > 0
+    assert "† differs from `lstm`" in readme
+    # Without the reference variant on the leaderboard, no mark points at it.
+    alone = tmp_path / "cifg-alone"
+    assert write_search_report("smoke", storage=f"sqlite:///{results / 'store.db'}", out_dir=alone,
+                               overrides=["train.epochs=8", "train.patience=8"], only="variant=cifg") == 0
+    page = (alone / "README.md").read_text()
+    assert "### adding: test mse" in page and "differs from `lstm`" not in page and "Student-t interval" in page
 
 
 def test_a_pruned_run_is_recorded_apart_from_a_diverged_one():

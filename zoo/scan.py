@@ -21,6 +21,9 @@ generation and `stateful=True`: the fast path changes the order of the work, not
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import keras
 from keras import ops
 
@@ -365,7 +368,7 @@ class ZooRNN(StepRNN):
         constants = cell.sequence_constants(initial_state)
         if constants is not None:
             kwargs["constants"] = constants
-        if hoisted and keras.backend.backend() == "torch" and not self.unroll and _takes_recurrent(cell):
+        if hoisted and keras.backend.backend() == "torch" and not self.unroll and _takes_recurrent(type(cell)):
             return self._sequential_on_torch(sequences, initial_state, mask, kwargs)
         if hoisted:
             sequences = cell.project(_input_dropout(cell, sequences, training))
@@ -385,14 +388,34 @@ class ZooRNN(StepRNN):
         return last, ops.transpose(outputs, (1, 0, 2)), states
 
 
-def _takes_recurrent(cell) -> bool:
-    """Whether the cell's step takes `recurrent`: its one recurrent matmul done by the loop."""
-    import inspect
+@functools.cache
+def _takes_recurrent(cell_class) -> bool:
+    """Whether a cell class's step takes `recurrent`: its one recurrent matmul done by the loop."""
+    return "recurrent" in inspect.signature(cell_class.call).parameters
 
-    return "recurrent" in inspect.signature(cell.call).parameters
 
+@functools.cache
+def _kernel_gradient():
+    """The torch.autograd.Function of `recurrent_kernel_gradient_once` (torch imported on first use)."""
+    import torch
 
-_KERNEL_GRADIENT = []  # the torch.autograd.Function below, made on first use (torch is imported then)
+    class KernelGradient(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, projected, kernel, seen, reverse):
+            ctx.seen, ctx.reverse = seen, reverse
+            return projected.view_as(projected)
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            seen = torch.stack(ctx.seen)  # (steps, batch, units) in the loop's order
+            if ctx.reverse:
+                seen = torch.flip(seen, [0])
+            ctx.seen = None
+            grad_kernel = seen.reshape(-1, seen.shape[-1]).T @ grad.reshape(-1, grad.shape[-1])
+            return grad, grad_kernel, None, None
+
+    return KernelGradient
 
 
 def recurrent_kernel_gradient_once(projected, kernel, reverse=False):
@@ -409,24 +432,6 @@ def recurrent_kernel_gradient_once(projected, kernel, reverse=False):
     kernel = ops.convert_to_tensor(kernel)  # cast as the cell sees it (mixed precision)
     if not (torch.is_grad_enabled() and kernel.requires_grad):
         return projected, lambda p_t, y: torch.addmm(p_t, y, kernel)
-    if not _KERNEL_GRADIENT:
-        class KernelGradient(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, projected, kernel, seen, reverse):
-                ctx.seen, ctx.reverse = seen, reverse
-                return projected.view_as(projected)
-
-            @staticmethod
-            @torch.autograd.function.once_differentiable
-            def backward(ctx, grad):
-                seen = torch.stack(ctx.seen)  # (steps, batch, units) in the loop's order
-                if ctx.reverse:
-                    seen = torch.flip(seen, [0])
-                ctx.seen = None
-                grad_kernel = seen.reshape(-1, seen.shape[-1]).T @ grad.reshape(-1, grad.shape[-1])
-                return grad, grad_kernel, None, None
-
-        _KERNEL_GRADIENT.append(KernelGradient)
     seen = []
     fixed = kernel.detach()
 
@@ -434,7 +439,7 @@ def recurrent_kernel_gradient_once(projected, kernel, reverse=False):
         seen.append(y.detach())
         return torch.addmm(p_t, y, fixed)
 
-    return _KERNEL_GRADIENT[0].apply(projected, kernel, seen, reverse), recurrent
+    return _kernel_gradient().apply(projected, kernel, seen, reverse), recurrent
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -32,6 +32,11 @@ def _metric(row, metric: str, split: str = "test") -> float:
     return float(scores[metric]) if isinstance(scores, dict) and metric in scores else math.nan
 
 
+def _scores(runs, reference) -> list[float]:
+    """The runs' scores (one per seed) in the published number's metric and split."""
+    return [s for s in (_metric(r, reference.metric, reference.split) for _, r in runs.iterrows()) if not math.isnan(s)]
+
+
 def _this_setting(rows) -> str:
     first = rows.iloc[0]
     params, model, train = first.get("params") or {}, first.get("model") or {}, first.get("train") or {}
@@ -71,15 +76,13 @@ def published_rows(results: Results) -> list[dict]:
         task = get_task(runs["task"].iloc[0])
         params = runs["params"].iloc[0] or {}
         for reference in published_for(task.name, variant):
-            scores = [s for s in (_metric(r, reference.metric, reference.split) for _, r in runs.iterrows())
-                      if not math.isnan(s)]
+            scores = _scores(runs, reference)
             bounds = METRIC_RANGES.get(reference.metric, (None, None))
             size = paper_count(variant, runs["model"].iloc[0], reference.counted_on) if reference.counted_on else None
             verdict = compare(reference, scores, params, task.higher_is_better, bounds, size, _converged(runs))
             other = counterpart(reference) if verdict.verdict in ("better", "worse") else None
             if other is not None:
-                other_scores = [s for s in (_metric(r, other.metric, other.split) for _, r in runs.iterrows())
-                                if not math.isnan(s)]
+                other_scores = _scores(runs, other)
                 if other_scores:
                     paper = {reference.split: reference.value, other.split: other.value}
                     here = {reference.split: float(np.mean(scores)), other.split: float(np.mean(other_scores))}

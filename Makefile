@@ -17,8 +17,8 @@ SPACE ?= quick
 WORKERS ?= 1
 ARGS ?=
 # The backend of `make repro`: whole music sequences at batch 8 are many small steps, where JAX's
-# compiled loop is several times faster than TensorFlow's on a CPU (docs/literature.md); results
-# are the same on every backend, and runs already done on another are not trained again.
+# compiled loop is several times faster than TensorFlow's on a CPU (docs/literature.md). Each
+# backend draws its own weights for a seed; runs already done on another are not trained again.
 REPRO_BACKEND ?= jax
 REPRO_PARTS ?= chung bai
 # Quiet TensorFlow's C++ logging (its errors come back as Python exceptions); Python warnings still show.

@@ -106,3 +106,22 @@ def test_a_padded_batch_keeps_half_to_all_of_each_sequence_and_zeros_after():
     assert (real == (np.arange(10)[None, :] < lengths[:, None])).all()  # padding at the end only
     assert lengths.min() == 5 and lengths.max() == 10  # from half the steps to all of them, both drawn
     np.testing.assert_array_equal(padded[real], x[real])
+
+
+
+def test_a_bidirectional_twin_is_measured_against_keras_lstm_in_both_directions():
+    assert bench.timing.keras_lstm_reference("bi-indrnn") == bench.timing.KERAS_BI_LSTM
+    assert bench.timing.keras_lstm_reference("peephole") == bench.timing.KERAS_LSTM
+
+
+@pytest.mark.backend
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras' own LSTM is a target on torch only")
+def test_on_torch_keras_lstm_is_timed_in_both_directions_where_a_twin_is():
+    assert bench.timing.KERAS_BI_LSTM not in [e.label for e in bench.entries_for(["indrnn"], options=False)]
+    entries = bench.entries_for(["indrnn", "bi-indrnn"], options=False)
+    rows = {r["variant"]: r for r in bench.bench_shape(entries, (4, 5, 3, 4), rounds=2, warmup=1,
+                                                       log=lambda *a, **k: None)}
+    one, both = rows[bench.timing.KERAS_LSTM], rows[bench.timing.KERAS_BI_LSTM]
+    assert both["runs_as"] == "Bidirectional(keras.layers.LSTM) (Keras' loop)"
+    assert both["parameters"] == 2 * one["parameters"] - 1  # two LSTMs, one Dense(1) on twice the features
+    assert rows["bi-indrnn"]["train_vs_keras_lstm"] > 0 and rows["indrnn"]["train_vs_keras_lstm"] > 0

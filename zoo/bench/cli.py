@@ -96,7 +96,7 @@ def main(argv=None) -> int:
         chosen = entries if shape == shapes[0] else [
             e for e in entries if (e.variant in long_variants or e.label == "lstm" or e.implementation == "torch.nn")
             and e.jit_compile == "auto" and not e.mixed_precision and not e.padded  # twins: first shape only
-            and not (e.label == timing.KERAS_LSTM and shape[1] > 400)]  # quadratic in the length: minutes a step
+            and not (e.implementation == "keras" and shape[1] > 400)]  # quadratic in the length: minutes a step
         print(f"shape batch={shape[0]} steps={shape[1]} features={shape[2]} units={shape[3]}: {len(chosen)} models", flush=True)
         shape_rows = timing.bench_shape(chosen, shape, timing.rounds_at(shape == shapes[0], args.rounds), args.warmup)
         peak = peak_memory_mib()

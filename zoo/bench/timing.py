@@ -46,6 +46,8 @@ MODERN_TARGETS = (("mingru", "gru", 0.5), ("minlstm", "gru", 0.5), ("indrnn", "v
 # and Keras' own LSTM layer (its torch loop) beside the reference lstm.
 TORCH_NN = {"lstm": "LSTM", "gru": "GRU", "vanilla": "RNN"}
 KERAS_LSTM = "lstm[keras.layers.LSTM]"
+# A bidirectional twin does twice a layer's work: it is measured against Keras' LSTM in both directions.
+KERAS_BI_LSTM = "bi-lstm[keras.layers.LSTM]"
 
 
 class Entry(NamedTuple):
@@ -135,6 +137,9 @@ def _model(entry: Entry, steps: int, input_dim: int, units: int):
         inputs = keras.Input((steps, input_dim))
         layer = keras.layers.LSTM(units)
         layer.runs_as = "keras.layers.LSTM (Keras' loop)"
+        if entry.label == KERAS_BI_LSTM:
+            layer = keras.layers.Bidirectional(layer)
+            layer.runs_as = "Bidirectional(keras.layers.LSTM) (Keras' loop)"
         model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
         model.compile(keras.optimizers.Adam(1e-3), "mse")
         return model
@@ -249,7 +254,7 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
             row[f"train_vs_{reference}"] = (paired_ratio(train_times[label], train_times[reference])[0]
                                            if reference in train_times else float("nan"))
         for key, reference in (("train_vs_torch_nn", _torch_reference(row["variant"], variant_of[label])),
-                               ("train_vs_keras_lstm", KERAS_LSTM)):  # torch's targets
+                               ("train_vs_keras_lstm", keras_lstm_reference(variant_of[label]))):  # torch's targets
             row[key] = (paired_ratio(train_times[label], train_times[reference])[0]
                         if reference in train_times else float("nan"))
         if "lstm" not in train_times:  # no reference timed at this shape
@@ -265,6 +270,14 @@ def bench_shape(entries, shape, rounds: int, warmup: int, log=print):  # noqa: C
         row["work_vs_lstm"] = flops_of[label] / flops_of["lstm"]
     del models
     return rows
+
+
+def keras_lstm_reference(variant: str) -> str:
+    """The label of Keras' own LSTM that a variant is measured against on torch: in both
+    directions for a bidirectional twin, which does twice a layer's work."""
+    from zoo.registry import get_variant
+
+    return KERAS_BI_LSTM if get_variant(variant).bidirectional else KERAS_LSTM
 
 
 def _torch_reference(label: str, variant: str) -> str | None:
@@ -319,6 +332,8 @@ def entries_for(variants, options: bool = True) -> list[Entry]:
         entries += [Entry(f"torch.nn.{kind}", variant, "torch.nn") for variant, kind in TORCH_NN.items()
                     if variant in timed or variant == "lstm"]
         entries.append(Entry(KERAS_LSTM, "lstm", "keras"))
+        if any(keras_lstm_reference(e.variant) == KERAS_BI_LSTM for e in entries):
+            entries.append(Entry(KERAS_BI_LSTM, "bi-lstm", "keras"))
     return entries
 
 

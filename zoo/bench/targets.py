@@ -102,6 +102,6 @@ def torch_target_lines(rows) -> list[str]:
         target = f"{limit:.1f}x" if vs_nn == vs_nn else "–"
         lines.append(f"| {r['variant']} | {shape} | {r['runs_as']} | {nn_text} | {target} | {keras_text} | "
                      f"{'met' if all(checks) else 'missed'} |")
-    lines += ["", "A bidirectional twin is measured against `Bidirectional(keras.layers.LSTM)`. Whether the time "
-              "per step stays flat up to 1000 steps: the growth table below.", ""]
+    lines += ["", ("A bidirectional twin is measured against `Bidirectional(keras.layers.LSTM)`. Whether the time "
+                   "per step stays flat up to 1000 steps: the growth table below."), ""]
     return lines

@@ -113,6 +113,45 @@ def test_mlstm_parallel_form_equals_the_recurrent_one_with_gradients_finite_over
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, np.abs(b).max()))
 
 
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+def test_mlstm_parallel_form_in_chunks_computes_the_papers_equations_and_the_whole_forms_gradients(
+        masked, go_backwards, rng):
+    """Chunks of 3 steps over 7 (3, 3 and 1), the memory carried across, with padding that starts
+    inside a chunk: the equations' outputs and states, and the gradients of the form in one piece."""
+    xs = rng.normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+    mask = MASK if masked else None
+    tensor_mask = None if mask is None else keras.ops.convert_to_tensor(mask)
+    chunked = layer_of("mlstm", "parallel", {"heads": 2, "chunk_size": 3}, go_backwards=go_backwards)
+    randomize_weights(chunked, rng)
+    whole = layer_of("mlstm", "parallel", {"heads": 2, "chunk_size": STEPS}, go_backwards=go_backwards)
+    whole.set_weights(chunked.get_weights())
+    out = chunked(xs, mask=tensor_mask)
+    if go_backwards:  # Keras' loop reads the padded sequence from its end, padding first
+        reversed_mask = None if mask is None else mask[:, ::-1]
+        want, want_states = reference("mlstm", cell_of(chunked), xs[:, ::-1], reversed_mask)
+    else:
+        want, want_states = reference("mlstm", cell_of(chunked), xs, mask)
+    np.testing.assert_allclose(to_numpy(out[0]), want, rtol=1e-4, atol=1e-5)
+    for got, expected in zip(out[1:], want_states, strict=True):
+        np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-4, atol=1e-5)
+    if not masked:
+        y_chunked, g_chunked = outputs_and_gradients(chunked, xs)
+        y_whole, g_whole = outputs_and_gradients(whole, xs)
+        np.testing.assert_allclose(y_chunked, y_whole, rtol=1e-4, atol=1e-5)
+        for a, b in zip(g_chunked, g_whole, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_mlstm_chunk_size_is_kept_in_its_config_and_checked():
+    cell = zoo.make_cell("mlstm", UNITS, chunk_size=5)
+    assert type(cell).from_config(cell.get_config()).chunk_size == 5
+    assert zoo.make_cell("mlstm", UNITS).chunk_size == 128
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match=rf"`chunk_size` must be a positive integer, got chunk_size={bad!r}"):
+            zoo.make_cell("mlstm", UNITS, chunk_size=bad)
+
+
 @pytest.mark.parametrize("name, scan", [("slstm", "sequential"), ("mlstm", "parallel"), ("rglru", "parallel")])
 def test_a_stateful_layer_fed_in_two_halves_equals_one_pass(name, scan, rng):
     """The state carries across calls in every loop, the parallel forms included (the memory

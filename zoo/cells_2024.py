@@ -26,6 +26,8 @@ __all__ = ["SLSTMCell", "MLSTMCell", "RGLRUCell", "FORGET_ACTIVATIONS"]
 
 # The forget gate of both xLSTM cells: f = sigmoid(f~) or f = exp(f~) (Beck et al., eq. 12 and 22).
 FORGET_ACTIVATIONS = ("sigmoid", "exp")
+# The mLSTM's parallel form takes a long sequence this many steps at a time (docs/speed.md).
+CHUNK_SIZE = 128
 
 
 def _heads(units, heads):
@@ -148,8 +150,10 @@ class MLSTMCell(_ExponentialGating):
 
     Gates read x_t only, so the memory is a linear recurrence and the layer can also compute
     every step at once in the paper's parallel (attention-like) form: `scan="parallel"` (what
-    "auto" takes), T x T work and memory per head, the same outputs; for sequences too long for
-    that memory, `scan="sequential"`. States: [h, C (heads x d x d, flattened), n, m (heads)].
+    "auto" takes), the same outputs. A sequence longer than `chunk_size` steps goes through it a
+    chunk at a time, the memory carried from chunk to chunk (the chunkwise form of Beck et al.):
+    T x chunk_size work and memory per head instead of T x T, so the time per step stays flat
+    with the length. States: [h, C (heads x d x d, flattened), n, m (heads)].
     Weights: `kernel` (input_dim, 4 units) over [q, k, v, o], `gate_kernel` (input_dim,
     2 heads) over [i, f]; `bias` and `gate_bias` likewise. No recurrent weights, so no
     `recurrent_dropout`.
@@ -159,19 +163,26 @@ class MLSTMCell(_ExponentialGating):
         forget_activation: "sigmoid" (default) or "exp".
         paper_gate_init: the authors' gate initialisation: gate weights zero, input-gate bias
             N(0, 0.1^2), forget-gate bias from 3 to 6 across heads (3 with one head).
+        chunk_size: steps per piece of the parallel form (128). Where the length is known only
+            when the model runs (TensorFlow with a free steps axis), the whole sequence is one
+            piece.
     """
 
     loops = ("stepwise", "sequential", "parallel")
     # The recurrent forms keep a d x d memory per step for the backward pass: on a CPU the
-    # parallel form was the fastest measured at 100 and 1000 steps (docs/speed.md).
+    # parallel form, in chunks, was the fastest measured at 100 and 1000 steps (docs/speed.md).
     cpu_loops = {"tensorflow": "parallel", "jax": "parallel", "torch": "parallel"}
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units, chunk_size=CHUNK_SIZE, **kwargs):
         super().__init__(units, **kwargs)
         self._no_recurrent_dropout()
+        self.chunk_size = positive_int("chunk_size", chunk_size)
         d = self.head_size
         self.state_size = [self.units, self.heads * d * d, self.units, self.heads]  # h, C, n, m
         self.output_size = self.units
+
+    def get_config(self):
+        return {**super().get_config(), "chunk_size": self.chunk_size}
 
     def build(self, input_shape):
         check_input_rank(type(self).__name__, input_shape)
@@ -229,7 +240,24 @@ class MLSTMCell(_ExponentialGating):
         """Every step at once (the paper's parallel form), from the projected inputs
         (batch, steps, ...) and the states before the first step. A masked step (mask False)
         writes nothing and keeps the memory. Returns the output of every step (batch, steps,
-        units), unmasked, and the final [C, n, m] (the caller keeps h)."""
+        units), unmasked, and the final [C, n, m] (the caller keeps h).
+
+        A sequence longer than `chunk_size` steps is taken `chunk_size` steps at a time, each
+        chunk in the parallel form from the memory the one before left (Beck et al.'s chunkwise
+        form): the same numbers, with work and memory growing with steps x chunk_size instead
+        of steps^2."""
+        steps, size = projected.shape[1], self.chunk_size
+        if steps is None or steps <= size:  # a length known only when run (TensorFlow's graphs): one piece
+            return self._parallel_chunk(projected, states, mask)
+        outputs, states = [], list(states)
+        for start in range(0, steps, size):
+            chunk_mask = None if mask is None else mask[:, start:start + size]
+            h, memory = self._parallel_chunk(projected[:, start:start + size], states, chunk_mask)
+            outputs.append(h)
+            states = [states[0], *memory]
+        return ops.concatenate(outputs, axis=1), memory
+
+    def _parallel_chunk(self, projected, states, mask=None):
         heads, d = self.heads, self.head_size
         q, k, v, o_pre, i_pre, log_f = self.split_projection(projected)
         q, k, v = (ops.transpose(a, (0, 2, 1, 3)) for a in (q, k, v))  # (batch, heads, steps, d)

@@ -152,7 +152,7 @@ class MLSTMCell(_ExponentialGating):
     every step at once in the paper's parallel (attention-like) form: `scan="parallel"` (what
     "auto" takes), the same outputs. A sequence longer than `chunk_size` steps goes through it a
     chunk at a time, the memory carried from chunk to chunk (the chunkwise form of Beck et al.):
-    T x chunk_size work and memory per head instead of T x T, so the time per step stays flat
+    T x chunk_size work and memory per head instead of T x T, so the work per step stays flat
     with the length. States: [h, C (heads x d x d, flattened), n, m (heads)].
     Weights: `kernel` (input_dim, 4 units) over [q, k, v, o], `gate_kernel` (input_dim,
     2 heads) over [i, f]; `bias` and `gate_bias` likewise. No recurrent weights, so no

@@ -445,8 +445,8 @@ def recurrent_kernel_gradient_once(projected, kernel, reverse=False):
 @keras.saving.register_keras_serializable(package="zoo")
 class MatrixMemoryRNN(ZooRNN):
     """`ZooRNN` for a cell whose memory can also be computed for every step at once
-    (`zoo.cells_2024.MLSTMCell`: `parallel`): with `scan="parallel"` the whole sequence in one
-    pass of T x T work per head instead of a time loop; the other forms as `ZooRNN`. A masked
+    (`zoo.cells_2024.MLSTMCell`: `parallel`): with `scan="parallel"` the sequence in passes of
+    up to the cell's `chunk_size` steps instead of a time loop; the other forms as `ZooRNN`. A masked
     step writes nothing and its output is the last one (zeros with `zero_output_for_mask`), as in
     Keras' loop."""
 

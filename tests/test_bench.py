@@ -108,7 +108,6 @@ def test_a_padded_batch_keeps_half_to_all_of_each_sequence_and_zeros_after():
     np.testing.assert_array_equal(padded[real], x[real])
 
 
-
 def test_a_bidirectional_twin_is_measured_against_keras_lstm_in_both_directions():
     assert bench.timing.keras_lstm_reference("bi-indrnn") == bench.timing.KERAS_BI_LSTM
     assert bench.timing.keras_lstm_reference("peephole") == bench.timing.KERAS_LSTM

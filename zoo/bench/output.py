@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.bench.targets import target_lines, torch_target_lines
+from zoo.bench.targets import target_sections
 from zoo.bench.timing import rounds_at
 from zoo.plotting import pyplot
 
@@ -28,9 +28,12 @@ def markdown(rows, env) -> str:
                          f"{r['infer_ms']:.1f} | {r['infer_vs_lstm']:.2f}x | {r['train_gflops']:.1f} | "
                          f"{100 * r['train_efficiency']:.0f}% | {spread} |")
         lines.append("")
-    lines += target_lines(rows, gpu=env.get("gpu", False))
-    if env.get("backend") == "torch":
-        lines += torch_target_lines(rows)
+    lines += [("`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers; `[zoo cell]` is the same math "
+               "through the zoo's cell, `[stepwise]`/`[sequential]` the loop form `scan=\"auto\"` did not take here, "
+               "`[xla]`/`[no xla]` the training step compiled otherwise than Keras' default here, `[mixed_float16]` "
+               "float16 compute with float32 weights, `[padded]` the same layer behind `Masking` on sequences padded "
+               "at the end (half to all of the steps real)."), ""]
+    lines += target_sections(rows, env.get("backend", ""), gpu=env.get("gpu", False))
     units = rows[0]["units"]  # growth is read at the first shape's width
     lengths = sorted({r["steps"] for r in rows if r["units"] == units})
     if len(lengths) > 1:

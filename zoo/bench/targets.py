@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoo.bench.timing import MODERN_TARGETS
 
-__all__ = ["CPU_TARGETS", "CPU_TARGET", "GPU_TARGETS", "TORCH_TARGETS", "target_for", "target_lines",
-           "modern_target_lines", "torch_target_lines"]
+__all__ = ["CPU_TARGETS", "CPU_TARGET", "GPU_TARGETS", "TORCH_TARGETS", "target_for", "target_sections",
+           "target_lines", "modern_target_lines", "torch_target_lines"]
 
 
 # Custom LSTM-family cells' training step against the built-in lstm (median paired ratio). On a
@@ -33,6 +33,17 @@ def target_for(variant: str, units: int, gpu: bool) -> float | None:
     return CPU_TARGETS.get(variant, CPU_TARGET)
 
 
+def target_sections(rows, backend: str, gpu: bool = False) -> list[str]:
+    """The target sections that apply to a run: the LSTM family against the built-in `lstm` where
+    that layer is Keras' generic loop (TensorFlow, JAX on a CPU) or the fused cuDNN kernel (a GPU),
+    the modern cells against the layers they replace, and on torch every variant against PyTorch's
+    own layers. On torch on a CPU the built-in `lstm` is PyTorch's LSTM kernel itself, so the LSTM
+    family's target is the torch section's (2x `torch.nn.LSTM`), not the generic loop's."""
+    lines = [] if backend == "torch" and not gpu else target_lines(rows, gpu=gpu)
+    lines += modern_target_lines(rows)
+    return lines + (torch_target_lines(rows) if backend == "torch" else [])
+
+
 def target_lines(rows, gpu: bool = False) -> list[str]:
     """Each custom LSTM-family cell's training step against `lstm` at every shape timed, with its
     target and the verdict (a cell doing more matmul work than the LSTM is said to)."""
@@ -52,12 +63,7 @@ def target_lines(rows, gpu: bool = False) -> list[str]:
         shape = f"{r['batch']}x{r['steps']}x{r['input_dim']}x{r['units']}"
         lines.append(f"| {r['variant']} | {shape} | {r['train_vs_lstm']:.2f}x | {r['train_vs_lstm_low']:.2f}-"
                      f"{r['train_vs_lstm_high']:.2f}x | {r['work_vs_lstm']:.2f}x | {target:.2f}x | {verdict} |")
-    lines += ["", "`vanilla`, `lstm`, `gru` and `gru-original` are the Keras built-in layers; `[zoo cell]` is the "
-              "same math through the zoo's cell, `[stepwise]`/`[sequential]` the loop form `scan=\"auto\"` did not "
-              "take here, `[xla]`/`[no xla]` the training step compiled otherwise than Keras' default here, "
-              "`[mixed_float16]` float16 compute with float32 weights, `[padded]` the same layer behind "
-              "`Masking` on sequences padded at the end (half to all of the steps real).", ""]
-    return lines + modern_target_lines(rows)
+    return lines + [""]
 
 
 def modern_target_lines(rows) -> list[str]:

@@ -167,3 +167,32 @@ def test_weight_noise_acts_inside_training_steps_only():
     assert model.evaluate(x, y, batch_size=32, verbose=0) == pytest.approx(clean_loss, rel=1e-6)
     with pytest.raises(ValueError, match=r"`stddev` must be a finite number >= 0, got stddev=-1"):
         zoo.WeightNoise(-1)
+
+
+def test_weight_noise_is_a_new_draw_each_step_fixed_by_the_seed_and_gone_after_training():
+    """One batch, a learning rate of 0: without noise every epoch's loss would be the clean loss.
+    With it each step's loss is another draw (the noise changes from step to step), the same seed
+    gives the same draws, another seed others, and a later fit without the callback sees no noise."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 5, 3)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = zoo.many_to_one("gru", 1, input_dim=3, units=8, output_activation=None)
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    clean_loss = model.evaluate(x, y, batch_size=16, verbose=0)
+
+    in_step = []  # on JAX the noise is drawn inside the compiled step, which then wraps the model's
+    probe = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: in_step.append("compute_loss_and_updates" in vars(model)))
+
+    def losses(seed):
+        noise = zoo.WeightNoise(0.3, seed=seed)
+        return model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[noise, probe]).history["loss"]
+
+    first = losses(3)
+    assert len({round(v, 6) for v in first}) == 4 and min(abs(v - clean_loss) for v in first) > 1e-4
+    np.testing.assert_allclose(losses(3), first, rtol=1e-6)
+    assert not np.allclose(losses(4), first, rtol=1e-3)
+    assert set(in_step) == {keras.backend.backend() == "jax"}
+    after = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
+    np.testing.assert_allclose(after, [clean_loss] * 2, rtol=1e-5)
+    assert "compute_loss_and_updates" not in vars(model)

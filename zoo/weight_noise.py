@@ -11,8 +11,10 @@ prediction, validation and the saved model never see the noise.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import random
 
 import keras
 
@@ -22,7 +24,13 @@ __all__ = ["WeightNoise"]
 class WeightNoise(keras.callbacks.Callback):
     """Adds N(0, `stddev`^2) noise to every trainable weight before each training step and takes
     the same noise off after it: the step's gradient is taken at the noisy weights, its update
-    lands on the clean ones. `seed` fixes the noise."""
+    lands on the clean ones. `seed` fixes the noise.
+
+    On JAX the noise is drawn inside the compiled training step, from `seed` and the step's number
+    in this fit, and added to the weights the step differentiates: the variables never hold it, and
+    no step waits on the callback (weights written from the callback between steps make Keras hand
+    the whole training state back and forth at every step). TensorFlow and torch add it from the
+    callback. Each backend draws its own noise for a seed."""
 
     def __init__(self, stddev: float, seed: int | None = None):
         super().__init__()
@@ -32,12 +40,21 @@ class WeightNoise(keras.callbacks.Callback):
         self.seed = seed
         self._generator = None
         self._noise = []
+        self._in_step = False
 
     def on_train_begin(self, logs=None):
-        self._generator = keras.random.SeedGenerator(self.seed)
+        self._in_step = bool(self.stddev) and keras.backend.backend() == "jax" and _noise_in_step(self.model, self)
+        if not self._in_step:
+            self._generator = keras.random.SeedGenerator(self.seed)
+
+    def on_train_end(self, logs=None):
+        if self._in_step:  # the next fit compiles its step without the noise
+            del self.model.compute_loss_and_updates
+            self.model.train_function = None
+            self._in_step = False
 
     def on_train_batch_begin(self, batch, logs=None):
-        if not self.stddev:
+        if not self.stddev or self._in_step:
             return
         self._noise = []
         for weight in self.model.trainable_weights:
@@ -56,3 +73,34 @@ class WeightNoise(keras.callbacks.Callback):
         for weight, noise in self._noise:
             weight.assign(weight - noise)
         self._noise = []
+
+
+def _noise_in_step(model, callback: WeightNoise) -> bool:
+    """On JAX: make `model`'s training step differentiate at noisy weights, the noise drawn from
+    the callback's seed folded with the number of steps this fit has taken (a seed's draws start
+    over with each fit, as the callback's); False (the callback adds the noise) where the
+    optimizer has no step count among its variables."""
+    import jax
+
+    optimizer = model.optimizer
+    at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
+    if at is None:
+        return False
+    seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
+    stddev, clean = callback.stddev, model.compute_loss_and_updates
+    start = int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+    def compute_loss_and_updates(trainable_variables, *args, training=False, optimizer_variables=None, **kwargs):
+        if training:
+            key = jax.random.fold_in(jax.random.key(seed), optimizer_variables[at] - start)
+            # One draw for every weight (one generator in the compiled step, not one per weight).
+            noise = stddev * jax.random.normal(key, (sum(w.size for w in trainable_variables),))
+            ends = list(itertools.accumulate(w.size for w in trainable_variables))
+            # The gradient with respect to the clean weights is the gradient at the noisy ones.
+            trainable_variables = [w + part.reshape(w.shape).astype(w.dtype)
+                                   for w, part in zip(trainable_variables, jax.numpy.split(noise, ends[:-1]), strict=True)]
+        return clean(trainable_variables, *args, training=training, optimizer_variables=optimizer_variables, **kwargs)
+
+    model.compute_loss_and_updates = compute_loss_and_updates
+    model.make_train_function(force=True)  # a step compiled before would not see the noise
+    return True

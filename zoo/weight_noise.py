@@ -87,7 +87,8 @@ def _noise_in_step(model, callback: WeightNoise) -> bool:
     if at is None:
         return False
     seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
-    stddev, clean = callback.stddev, model.compute_loss_and_updates
+    # The class's step, not the instance's: a fit that ended in an exception leaves its noisy one there.
+    stddev, clean = callback.stddev, type(model).compute_loss_and_updates.__get__(model)
     start = int(keras.ops.convert_to_numpy(optimizer.iterations))
 
     def compute_loss_and_updates(trainable_variables, *args, training=False, optimizer_variables=None, **kwargs):

@@ -26,11 +26,13 @@ class WeightNoise(keras.callbacks.Callback):
     the same noise off after it: the step's gradient is taken at the noisy weights, its update
     lands on the clean ones. `seed` fixes the noise.
 
-    On JAX the noise is drawn inside the compiled training step, from `seed` and the step's number
-    in this fit, and added to the weights the step differentiates: the variables never hold it, and
-    no step waits on the callback (weights written from the callback between steps make Keras hand
-    the whole training state back and forth at every step). TensorFlow and torch add it from the
-    callback. Each backend draws its own noise for a seed."""
+    On JAX and TensorFlow the noise is drawn inside the compiled training step, from `seed` and the
+    step's number in this fit: JAX adds it to the weights the step differentiates (the variables
+    never hold it), TensorFlow adds it to the variables and takes it off inside the step. Weights
+    written from the callback between steps cost a dispatch per weight and, on JAX, a round trip of
+    the whole training state at every step. Torch, which runs each step eagerly anyway, adds it from
+    the callback. Each backend draws its own noise for a seed (TensorFlow with XLA other noise than
+    without)."""
 
     def __init__(self, stddev: float, seed: int | None = None):
         super().__init__()
@@ -43,13 +45,13 @@ class WeightNoise(keras.callbacks.Callback):
         self._in_step = False
 
     def on_train_begin(self, logs=None):
-        self._in_step = bool(self.stddev) and keras.backend.backend() == "jax" and _noise_in_step(self.model, self)
+        self._in_step = bool(self.stddev) and _noise_in_step(self.model, self)
         if not self._in_step:
             self._generator = keras.random.SeedGenerator(self.seed)
 
     def on_train_end(self, logs=None):
         if self._in_step:  # the next fit compiles its step without the noise
-            del self.model.compute_loss_and_updates
+            delattr(self.model, _STEP_METHOD[keras.backend.backend()])
             self.model.train_function = None
             self._in_step = False
 
@@ -75,33 +77,69 @@ class WeightNoise(keras.callbacks.Callback):
         self._noise = []
 
 
-def _noise_in_step(model, callback: WeightNoise) -> bool:
-    """On JAX: make `model`'s training step differentiate at noisy weights, the noise drawn from
-    the callback's seed folded with the number of steps this fit has taken (a seed's draws start
-    over with each fit, as the callback's); False (the callback adds the noise) where the
-    optimizer has no step count among its variables."""
-    import jax
+# The method of Keras' trainer that the noise wraps on each backend that compiles its training step.
+_STEP_METHOD = {"jax": "compute_loss_and_updates", "tensorflow": "train_step"}
 
+
+def _noise_in_step(model, callback: WeightNoise) -> bool:
+    """Make `model`'s compiled training step take its gradient at noisy weights, the noise drawn
+    from the callback's seed and the number of steps this fit has taken (a seed's draws start over
+    with each fit, as the callback's). False (the callback adds the noise) on torch, or where the
+    optimizer has no step count among its variables."""
+    backend = keras.backend.backend()
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
-    if at is None:
+    if backend not in _STEP_METHOD or at is None:
         return False
     seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
-    # The class's step, not the instance's: a fit that ended in an exception leaves its noisy one there.
-    stddev, clean = callback.stddev, type(model).compute_loss_and_updates.__get__(model)
     start = int(keras.ops.convert_to_numpy(optimizer.iterations))
+    sizes = [math.prod(w.shape) for w in model.trainable_weights]
+    # The class's step, not the instance's: a fit that ended in an exception leaves its noisy one there.
+    clean = getattr(type(model), _STEP_METHOD[backend]).__get__(model)
+    if backend == "jax":
+        step = _jax_step(clean, callback.stddev, seed, at, start, sizes)
+    else:
+        step = _tensorflow_step(clean, model, callback.stddev, seed, optimizer, start, sizes)
+    setattr(model, _STEP_METHOD[backend], step)
+    model.make_train_function(force=True)  # a step compiled before would not see the noise
+    return True
+
+
+def _jax_step(clean, stddev, seed, at, start, sizes):
+    """`compute_loss_and_updates` at noisy weights: the gradient with respect to the clean weights
+    is the gradient at the noisy ones, and the update lands on the clean ones."""
+    import jax
+
+    ends = list(itertools.accumulate(sizes))[:-1]
 
     def compute_loss_and_updates(trainable_variables, *args, training=False, optimizer_variables=None, **kwargs):
         if training:
             key = jax.random.fold_in(jax.random.key(seed), optimizer_variables[at] - start)
             # One draw for every weight (one generator in the compiled step, not one per weight).
-            noise = stddev * jax.random.normal(key, (sum(w.size for w in trainable_variables),))
-            ends = list(itertools.accumulate(w.size for w in trainable_variables))
-            # The gradient with respect to the clean weights is the gradient at the noisy ones.
+            noise = jax.numpy.split(stddev * jax.random.normal(key, (sum(sizes),)), ends)
             trainable_variables = [w + part.reshape(w.shape).astype(w.dtype)
-                                   for w, part in zip(trainable_variables, jax.numpy.split(noise, ends[:-1]), strict=True)]
+                                   for w, part in zip(trainable_variables, noise, strict=True)]
         return clean(trainable_variables, *args, training=training, optimizer_variables=optimizer_variables, **kwargs)
 
-    model.compute_loss_and_updates = compute_loss_and_updates
-    model.make_train_function(force=True)  # a step compiled before would not see the noise
-    return True
+    return compute_loss_and_updates
+
+
+def _tensorflow_step(clean, model, stddev, seed, optimizer, start, sizes):
+    """`train_step` with the noise added to the variables before the step and taken off after its
+    update, inside the compiled function (the optimizer's update adds to the weights, so what
+    remains is the clean weights plus the update computed at the noisy ones)."""
+    import tensorflow as tf
+
+    def train_step(data):
+        weights = model.trainable_weights
+        step = tf.cast(optimizer.iterations.value, tf.int64) - start
+        draw = tf.random.stateless_normal((sum(sizes),), seed=tf.stack([tf.constant(seed, tf.int64), step]), alg="philox")
+        noise = [tf.reshape(tf.cast(part, w.dtype), w.shape) for w, part in zip(weights, tf.split(stddev * draw, sizes))]
+        for w, n in zip(weights, noise, strict=True):
+            w.assign_add(n)
+        logs = clean(data)
+        for w, n in zip(weights, noise, strict=True):
+            w.assign_sub(n)
+        return logs
+
+    return train_step

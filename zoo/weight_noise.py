@@ -84,16 +84,16 @@ _STEP_METHOD = {"jax": "compute_loss_and_updates", "tensorflow": "train_step"}
 def _noise_in_step(model, callback: WeightNoise) -> bool:
     """Make `model`'s compiled training step take its gradient at noisy weights, the noise drawn
     from the callback's seed and the number of steps this fit has taken (a seed's draws start over
-    with each fit, as the callback's). False (the callback adds the noise) on torch, or where the
-    optimizer has no step count among its variables."""
+    with each fit, as the callback's). False (the callback adds the noise, or nothing) on torch,
+    where the optimizer has no step count among its variables, or where nothing is trainable."""
     backend = keras.backend.backend()
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
-    if backend not in _STEP_METHOD or at is None:
+    sizes = [math.prod(w.shape) for w in model.trainable_weights]
+    if backend not in _STEP_METHOD or at is None or not sizes:
         return False
     seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
     start = int(keras.ops.convert_to_numpy(optimizer.iterations))
-    sizes = [math.prod(w.shape) for w in model.trainable_weights]
     # The class's step, not the instance's: a fit that ended in an exception leaves its noisy one there.
     clean = getattr(type(model), _STEP_METHOD[backend]).__get__(model)
     if backend == "jax":

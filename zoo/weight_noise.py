@@ -85,12 +85,13 @@ def _noise_in_step(model, callback: WeightNoise) -> bool:
     """Make `model`'s compiled training step take its gradient at noisy weights, the noise drawn
     from the callback's seed and the number of steps this fit has taken (a seed's draws start over
     with each fit, as the callback's). False (the callback adds the noise, or nothing) on torch,
-    where the optimizer has no step count among its variables, or where nothing is trainable."""
+    where the optimizer has no step count among its variables, where nothing is trainable, or on
+    several TensorFlow replicas."""
     backend = keras.backend.backend()
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
     sizes = [math.prod(w.shape) for w in model.trainable_weights]
-    if backend not in _STEP_METHOD or at is None or not sizes:
+    if backend not in _STEP_METHOD or at is None or not sizes or _replicated(model):
         return False
     seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
     start = int(keras.ops.convert_to_numpy(optimizer.iterations))
@@ -103,6 +104,14 @@ def _noise_in_step(model, callback: WeightNoise) -> bool:
     setattr(model, _STEP_METHOD[backend], step)
     model.make_train_function(force=True)  # a step compiled before would not see the noise
     return True
+
+
+def _replicated(model) -> bool:
+    """Whether TensorFlow runs the step on several replicas (a `tf.distribute` strategy other than
+    the default): the callback adds the noise there, outside the replicas' steps."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    return model.distribute_strategy.num_replicas_in_sync > 1
 
 
 def _jax_step(clean, stddev, seed, at, start, sizes):

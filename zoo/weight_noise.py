@@ -45,7 +45,7 @@ class WeightNoise(keras.callbacks.Callback):
         self._in_step = False
 
     def on_train_begin(self, logs=None):
-        self._in_step = bool(self.stddev) and _noise_in_step(self.model, self)
+        self._in_step = bool(self.stddev) and _put_noise_in_step(self.model, self)
         if not self._in_step:
             self._generator = keras.random.SeedGenerator(self.seed)
 
@@ -81,7 +81,7 @@ class WeightNoise(keras.callbacks.Callback):
 _STEP_METHOD = {"jax": "compute_loss_and_updates", "tensorflow": "train_step"}
 
 
-def _noise_in_step(model, callback: WeightNoise) -> bool:
+def _put_noise_in_step(model, callback: WeightNoise) -> bool:
     """Make `model`'s compiled training step take its gradient at noisy weights, the noise drawn
     from the callback's seed and the number of steps this fit has taken (a seed's draws start over
     with each fit, as the callback's). False (the callback adds the noise, or nothing) on torch,
@@ -91,7 +91,7 @@ def _noise_in_step(model, callback: WeightNoise) -> bool:
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
     sizes = [math.prod(w.shape) for w in model.trainable_weights]
-    if backend not in _STEP_METHOD or at is None or not sizes or _replicated(model):
+    if backend not in _STEP_METHOD or at is None or not sizes or _replicated(model, backend):
         return False
     seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
     start = int(keras.ops.convert_to_numpy(optimizer.iterations))
@@ -106,12 +106,10 @@ def _noise_in_step(model, callback: WeightNoise) -> bool:
     return True
 
 
-def _replicated(model) -> bool:
+def _replicated(model, backend: str) -> bool:
     """Whether TensorFlow runs the step on several replicas (a `tf.distribute` strategy other than
     the default): the callback adds the noise there, outside the replicas' steps."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    return model.distribute_strategy.num_replicas_in_sync > 1
+    return backend == "tensorflow" and model.distribute_strategy.num_replicas_in_sync > 1
 
 
 def _jax_step(clean, stddev, seed, at, start, sizes):

@@ -26,13 +26,17 @@ class WeightNoise(keras.callbacks.Callback):
     the same noise off after it: the step's gradient is taken at the noisy weights, its update
     lands on the clean ones. `seed` fixes the noise.
 
-    On JAX and TensorFlow the noise is drawn inside the compiled training step, from `seed` and the
+    The noise lives inside the training step, so a fit ended by an exception between steps (Ctrl-C,
+    a callback that raises) or, on torch, inside one leaves clean weights, and a later fit without
+    this callback trains without noise. On JAX and TensorFlow it is drawn inside the compiled step, from `seed` and the
     step's number in this fit: JAX adds it to the weights the step differentiates (the variables
     never hold it), TensorFlow adds it to the variables and takes it off inside the step. Weights
-    written from the callback between steps cost a dispatch per weight and, on JAX, a round trip of
-    the whole training state at every step. Torch, which runs each step eagerly anyway, adds it from
-    the callback. Each backend draws its own noise for a seed (TensorFlow with XLA other noise than
-    without)."""
+    written from the callback between steps would cost a dispatch per weight and, on JAX, a round
+    trip of the whole training state at every step. Torch, which runs each step eagerly, adds it
+    to the variables around its step and takes it off however the step ends. Each backend draws
+    its own noise for a seed (TensorFlow with XLA other noise than without). Where no step can be
+    wrapped (several TensorFlow replicas, `jit_compile=True` on torch) the callback adds the noise
+    before each step and takes it off after it."""
 
     def __init__(self, stddev: float, seed: int | None = None):
         super().__init__()
@@ -43,26 +47,34 @@ class WeightNoise(keras.callbacks.Callback):
         self._generator = None
         self._noise = []
         self._in_step = False
+        self._armed = False  # set before each step of a fit this callback is part of
 
     def on_train_begin(self, logs=None):
         self._in_step = bool(self.stddev) and _put_noise_in_step(self.model, self)
-        if not self._in_step:
+        if self.stddev and (not self._in_step or keras.backend.backend() == "torch"):  # drawn eagerly
             self._generator = keras.random.SeedGenerator(self.seed)
 
     def on_train_end(self, logs=None):
         if self._in_step:  # the next fit compiles its step without the noise
-            delattr(self.model, _STEP_METHOD[keras.backend.backend()])
-            self.model.train_function = None
+            _remove_noise_step(self.model)
             self._in_step = False
 
     def on_train_batch_begin(self, batch, logs=None):
-        if not self.stddev or self._in_step:
+        if not self.stddev:
             return
-        self._noise = []
+        if self._in_step:
+            self._armed = True
+            return
+        self._noise = self._add_noise()
+
+    def _add_noise(self) -> list:
+        """Add a new draw to every trainable weight; returns (weight, noise) pairs to take off."""
+        added = []
         for weight in self.model.trainable_weights:
             noise = keras.random.normal(weight.shape, stddev=self.stddev, dtype=weight.dtype, seed=self._generator)
             weight.assign(weight + noise)
-            self._noise.append((weight, noise))
+            added.append((weight, noise))
+        return added
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._noise:
@@ -77,33 +89,64 @@ class WeightNoise(keras.callbacks.Callback):
         self._noise = []
 
 
-# The method of Keras' trainer that the noise wraps on each backend that compiles its training step.
-_STEP_METHOD = {"jax": "compute_loss_and_updates", "tensorflow": "train_step"}
+# The method of Keras' trainer that the noise wraps on each backend.
+_STEP_METHOD = {"jax": "train_step", "tensorflow": "train_step", "torch": "train_step"}
 
 
 def _put_noise_in_step(model, callback: WeightNoise) -> bool:
-    """Make `model`'s compiled training step take its gradient at noisy weights, the noise drawn
-    from the callback's seed and the number of steps this fit has taken (a seed's draws start over
-    with each fit, as the callback's). False (the callback adds the noise, or nothing) on torch,
-    where the optimizer has no step count among its variables, where nothing is trainable, or on
-    several TensorFlow replicas."""
+    """Make `model`'s training step take its gradient at noisy weights: on JAX and TensorFlow
+    drawn inside the compiled step from the callback's seed and the number of steps this fit has
+    taken (a seed's draws start over with each fit, as the callback's), on torch drawn from the
+    callback's generator around the eager step. False (the callback adds the noise, or nothing)
+    where nothing is trainable, on several TensorFlow replicas, on torch with `jit_compile=True`
+    (the step is traced), or where the optimizer has no step count among its variables."""
     backend = keras.backend.backend()
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
     sizes = [math.prod(w.shape) for w in model.trainable_weights]
-    if backend not in _STEP_METHOD or at is None or not sizes or _replicated(model, backend):
+    if not sizes or _replicated(model, backend) or (backend == "torch" and model.jit_compile):
         return False
-    seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
-    start = int(keras.ops.convert_to_numpy(optimizer.iterations))
-    # The class's step, not the instance's: a fit that ended in an exception leaves its noisy one there.
+    if backend not in _STEP_METHOD or (at is None and backend != "torch"):
+        return False
+    # The class's step, not the instance's: a fit that ended in an exception may leave its noisy one there.
     clean = getattr(type(model), _STEP_METHOD[backend]).__get__(model)
-    if backend == "jax":
-        step = _jax_step(clean, callback.stddev, seed, at, start, sizes)
+    if backend == "torch":
+        step = _torch_step(clean, callback)
     else:
-        step = _tensorflow_step(clean, model, callback.stddev, seed, optimizer, start, sizes)
+        seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
+        start = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        if backend == "jax":
+            step = _jax_step(model, clean, callback.stddev, seed, at, start, sizes)
+        else:
+            step = _tensorflow_step(clean, model, callback.stddev, seed, optimizer, start, sizes)
     setattr(model, _STEP_METHOD[backend], step)
     model.make_train_function(force=True)  # a step compiled before would not see the noise
+    model.train_function = _only_with_callback(model, callback, model.train_function)
     return True
+
+
+def _only_with_callback(model, callback: WeightNoise, noisy_function):
+    """`noisy_function` for the steps of a fit that has `callback` (it arms each step); a fit
+    without it, after one with it that ended in an exception (no `on_train_end` to take the
+    noisy step away), gets the model's clean step back at its first step."""
+
+    def train_function(*args, **kwargs):
+        if callback._armed:
+            callback._armed = False
+            return noisy_function(*args, **kwargs)
+        _remove_noise_step(model)
+        model.make_train_function()
+        return model.train_function(*args, **kwargs)
+
+    return train_function
+
+
+def _remove_noise_step(model):
+    """Take the noisy step off `model`: its next training step is compiled from the class's."""
+    method = _STEP_METHOD[keras.backend.backend()]
+    if method in vars(model):
+        delattr(model, method)
+    model.train_function = None
 
 
 def _replicated(model, backend: str) -> bool:
@@ -112,12 +155,17 @@ def _replicated(model, backend: str) -> bool:
     return backend == "tensorflow" and model.distribute_strategy.num_replicas_in_sync > 1
 
 
-def _jax_step(clean, stddev, seed, at, start, sizes):
-    """`compute_loss_and_updates` at noisy weights: the gradient with respect to the clean weights
-    is the gradient at the noisy ones, and the update lands on the clean ones."""
+def _jax_step(model, clean, stddev, seed, at, start, sizes):
+    """`train_step` whose `compute_loss_and_updates` takes the loss at noisy weights: the gradient
+    with respect to the clean weights is the gradient at the noisy ones, and the update lands on
+    the clean ones. The noisy `compute_loss_and_updates` is the model's only while this step runs
+    (is traced): jax.jit keeps what it traced for a bound method under the method's object and
+    function, so a `model.train_step` compiled while the model held it would give a later fit
+    without the callback the noisy step back."""
     import jax
 
     ends = list(itertools.accumulate(sizes))[:-1]
+    clean_loss_and_updates = type(model).compute_loss_and_updates.__get__(model)
 
     def compute_loss_and_updates(trainable_variables, *args, training=False, optimizer_variables=None, **kwargs):
         if training:
@@ -126,9 +174,32 @@ def _jax_step(clean, stddev, seed, at, start, sizes):
             noise = jax.numpy.split(stddev * jax.random.normal(key, (sum(sizes),)), ends)
             trainable_variables = [w + part.reshape(w.shape).astype(w.dtype)
                                    for w, part in zip(trainable_variables, noise, strict=True)]
-        return clean(trainable_variables, *args, training=training, optimizer_variables=optimizer_variables, **kwargs)
+        return clean_loss_and_updates(trainable_variables, *args, training=training,
+                                      optimizer_variables=optimizer_variables, **kwargs)
 
-    return compute_loss_and_updates
+    def train_step(state, data):
+        model.compute_loss_and_updates = compute_loss_and_updates
+        try:
+            return clean(state, data)
+        finally:
+            del model.compute_loss_and_updates
+
+    return train_step
+
+
+def _torch_step(clean, callback: WeightNoise):
+    """`train_step` with a new draw added to the variables before the step and taken off after
+    its update however the step ends (an exception in the middle of it leaves clean weights)."""
+
+    def train_step(data):
+        added = callback._add_noise()
+        try:
+            return clean(data)
+        finally:
+            for weight, noise in added:
+                weight.assign(weight - noise)
+
+    return train_step
 
 
 def _tensorflow_step(clean, model, stddev, seed, optimizer, start, sizes):

@@ -118,3 +118,12 @@ def test_a_run_records_the_training_splits_nll_for_the_papers_training_numbers()
     assert 0 < record["train_scores"]["nll_per_frame"] < 100
     assert _metric(record, "nll_per_frame", "train") == record["train_scores"]["nll_per_frame"]
     assert _metric(record, "nll_per_frame") == record["test"]["nll_per_frame"]
+
+
+def test_a_set_is_made_once_per_process_and_no_run_can_write_into_it():
+    task = get_task("jsb_chorales")
+    first, second = task.make({}, 0), task.make({}, 1)
+    assert first.train.x is second.train.x and first.train is not second.train  # the arrays shared, not the splits
+    assert first.train.x.shape == (229, first.train.x.shape[1], 88) and len(first.test) == 77
+    with pytest.raises(ValueError, match="read-only"):
+        first.train.y[0, 0, 0] = 1

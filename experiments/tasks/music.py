@@ -98,9 +98,19 @@ def make_bach(params, seed):
                    info={"input_dim": PITCHES, "num_outputs": PITCHES})
 
 
+def weighted_frames(weight, *arrays):
+    """The frames of weight > 0 (or != 0) of each array, and their weights: padding is never
+    read. Whole sequences padded to a split's longest are mostly padding (MuseData's training
+    split: about a ninth of its padded frames are real)."""
+    weight = np.asarray(weight)
+    real = weight != 0
+    return weight[real], *(np.asarray(a)[real] for a in arrays)
+
+
 def frame_nll(y, p, weight) -> float:
     """Bernoulli NLL summed over the pitches, averaged over the weighted frames (nats per frame)."""
-    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    weight, y, p = weighted_frames(weight, y, p)
+    p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
     nll = -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(-1)
     return float((nll * weight).sum() / weight.sum())
 
@@ -112,8 +122,8 @@ def score_frames(split, predictions, info):
 
 def training_frequencies(split) -> np.ndarray:
     """How often each pitch sounds in the split's real (weighted) frames."""
-    w = split.sample_weight[..., None]
-    return (split.y * w).sum((0, 1)) / w.sum()
+    weight, y = weighted_frames(split.sample_weight, split.y)
+    return (y * weight[:, None]).sum(0) / weight.sum()
 
 
 def pitch_frequency_baseline(dataset, params):

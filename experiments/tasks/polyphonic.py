@@ -17,6 +17,8 @@ sha256 is pinned: a corrupt or changed file is never used.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import shutil
 import urllib.request
 from pathlib import Path
@@ -25,7 +27,7 @@ import numpy as np
 
 from experiments.data import data_dir, load_with_fallbacks, sha256_of
 from experiments.tasks import Dataset, Split, Task, register_task
-from experiments.tasks.music import frame_nll, training_frequencies
+from experiments.tasks.music import frame_nll, training_frequencies, weighted_frames
 
 __all__ = ["SETS", "load_rolls", "frame_nll", "frame_accuracy", "whole_sequences"]
 
@@ -137,9 +139,10 @@ def whole_sequences(rolls: list[np.ndarray]) -> Split:
 
 def frame_accuracy(y, p, weight) -> float:
     """Bay et al. 2009: TP / (TP + FP + FN) summed over every frame, a key on where p > 0.5."""
-    on, truth, real = np.asarray(p) > 0.5, np.asarray(y) > 0.5, np.asarray(weight)[..., None] > 0
-    tp = (on & truth & real).sum()
-    wrong = ((on ^ truth) & real).sum()
+    _, y, p = weighted_frames(weight, y, p)
+    on, truth = p > 0.5, y > 0.5
+    tp = (on & truth).sum()
+    wrong = (on ^ truth).sum()
     return float(tp / (tp + wrong)) if tp + wrong else 0.0
 
 
@@ -154,11 +157,23 @@ def key_frequency_baseline(dataset, params):
     return score(dataset.test, np.broadcast_to(freq, dataset.test.y.shape), dataset.info)
 
 
+@functools.lru_cache(maxsize=1)
+def _splits(task: str, sha256: str) -> tuple[Split, Split, Split]:
+    """The train, validation and test splits of `task`, read-only: made once per process for the
+    last task asked (MuseData's padded training split alone is about 1.6 GB, and a search's worker
+    trains run after run on it). `sha256`, the file's pinned hash, names the content cached."""
+    rolls = load_rolls(task)
+    splits = tuple(whole_sequences(rolls[name]) for name in ("train", "val", "test"))
+    for split in splits:
+        for array in (split.x, split.y, split.sample_weight, split.lengths):
+            array.flags.writeable = False
+    return splits
+
+
 def _maker(task: str):
     def make(params, seed):
-        rolls = load_rolls(task)
-        return Dataset(whole_sequences(rolls["train"]), whole_sequences(rolls["val"]), whole_sequences(rolls["test"]),
-                       info={"input_dim": KEYS, "num_outputs": KEYS})
+        train, val, test = (dataclasses.replace(split) for split in _splits(task, SETS[task].sha256))
+        return Dataset(train, val, test, info={"input_dim": KEYS, "num_outputs": KEYS})
     return make
 
 

@@ -40,7 +40,7 @@ DEFAULT_WHEELHOUSE = ROOT / ".wheelhouse"
 DEFAULT_OUT = ROOT / "reports" / "gpu"
 # What a machine with JAX and the scientific Python stack lacks to run the project (module: wheel).
 NEEDED = {"keras": "keras", "namex": "namex", "optree": "optree", "optuna": "optuna", "sqlalchemy": "SQLAlchemy",
-          "alembic": "alembic", "mako": "Mako", "colorlog": "colorlog"}
+          "alembic": "alembic", "mako": "Mako", "colorlog": "colorlog", "filelock": "filelock"}
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x86_64", "manylinux_2_17_x86_64",
              "manylinux2014_x86_64", "manylinux1_x86_64"]
 # Every custom LSTM-family cell at the reference shape (their 2x target); the core and modern cells

@@ -8,8 +8,11 @@ task's own metrics and returns a JSON-serializable record. There is no per-task 
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import io
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,10 +21,41 @@ import numpy as np
 
 import zoo
 from experiments.batching import LengthBatches
+from experiments.data import data_dir
 from experiments.planner import RunSpec
 from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
 from zoo._quiet import quiet_stderr
+
+
+# JAX compiles a training step for every batch shape (polyphonic music: one per length bucket, a
+# minute a run on MuseData); a search trains the same model with other settings run after run.
+COMPILE_CACHE_VARIABLE = "RNNZOO_COMPILE_CACHE"
+COMPILE_CACHE_MAX_BYTES = 2**30
+COMPILE_CACHE_MIN_SECONDS = 0.1  # quicker compilations are not worth a file
+
+
+@functools.cache
+def use_compile_cache() -> Path | None:
+    """On JAX, keep compiled programs on disk (JAX's persistent compilation cache) so that a
+    run whose model and batch shapes another run compiled before, in this process or another,
+    skips the compilation. `$RNNZOO_COMPILE_CACHE` names the folder (`off`: none), else
+    `compile-cache/` in the data cache; capped at 1 GiB, least recently used entries removed.
+    The cached program is the one JAX would compile (its key covers the computation, the JAX
+    version and the device), so results do not change. Returns the folder, or None."""
+    import keras
+
+    setting = os.environ.get(COMPILE_CACHE_VARIABLE, "")
+    if keras.backend.backend() != "jax" or setting.lower() == "off" or importlib.util.find_spec("filelock") is None:
+        return None  # without filelock JAX can neither cap the folder nor share it between workers safely
+    import jax
+
+    folder = Path(setting) if setting else data_dir() / "compile-cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", COMPILE_CACHE_MIN_SECONDS)
+    jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)  # evicts under a file lock
+    return folder
 
 
 class Interrupted(KeyboardInterrupt):
@@ -128,6 +162,7 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
 
     task, train_settings = get_task(spec.task), spec.train
     topology = get_topology(task.topology)
+    use_compile_cache()
     keras.utils.set_random_seed(spec.seed)
     start = time.perf_counter()
     data: Dataset = task.make(spec.params, spec.seed)

@@ -318,3 +318,38 @@ def test_a_run_far_worse_than_the_baseline_is_recorded_as_diverged(tmp_path):
     assert trial.user_attrs["status"] == "diverged" and trial.state == TrialState.PRUNED
     assert all(math.isfinite(v) for v in trial.user_attrs["history"]["loss"])  # no NaN: the baseline told
     assert "is over 100x the trivial baseline's" in trial.user_attrs["error"]
+
+
+COMPILE_CACHE_PROBE = """
+import json, sys
+import jax
+hits = []
+jax.monitoring.register_event_listener(lambda event, **kw: hits.append(event))
+from experiments.planner import RunSpec
+from experiments.train import train_run, use_compile_cache
+record = train_run(RunSpec.resolve("adding", "gru", seed=0, size="smoke"))
+print(json.dumps({"folder": str(use_compile_cache()), "test": record["test"],
+                  "hits": hits.count("/jax/compilation_cache/cache_hits")}))
+"""
+
+
+def test_jax_runs_share_compiled_steps_through_the_compile_cache(tmp_path):
+    """Two processes train the same run on JAX with one cache folder: the first writes compiled
+    programs there, the second reads them back (JAX's cache-hit events), adds nothing and scores
+    the same; `off` keeps no cache."""
+    cache = tmp_path / "cache"
+
+    def train(setting):
+        env = {**os.environ, "KERAS_BACKEND": "jax", "RNNZOO_COMPILE_CACHE": setting, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run([sys.executable, "-c", COMPILE_CACHE_PROBE], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = train(str(cache))
+    written = sorted(p.name for p in cache.iterdir() if p.name.endswith("-cache"))
+    assert first["folder"] == str(cache) and any("train_step" in name for name in written)
+    second = train(str(cache))  # every program the first kept is read back, the training step's included
+    assert second["hits"] >= len(written) > first["hits"] and second["test"] == first["test"]
+    off = train("off")
+    assert off["folder"] == "None" and off["hits"] == 0 and off["test"] == first["test"]

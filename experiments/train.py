@@ -27,7 +27,6 @@ from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
 from zoo._quiet import quiet_stderr
 
-
 # JAX compiles a training step for every batch shape (polyphonic music: one per length bucket, a
 # minute a run on MuseData); a search trains the same model with other settings run after run.
 COMPILE_CACHE_VARIABLE = "RNNZOO_COMPILE_CACHE"

@@ -101,7 +101,7 @@ def make_bach(params, seed):
 def weighted_frames(weight, *arrays):
     """The frames of weight > 0 (or != 0) of each array, and their weights: padding is never
     read. Whole sequences padded to a split's longest are mostly padding (MuseData's training
-    split: about a ninth of its padded frames are real)."""
+    split: about one in seven of its padded frames is real)."""
     weight = np.asarray(weight)
     real = weight != 0
     return weight[real], *(np.asarray(a)[real] for a in arrays)

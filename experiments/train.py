@@ -13,6 +13,7 @@ import importlib.util
 import io
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 import zoo
 from experiments.batching import LengthBatches
 from experiments.data import data_dir
+from experiments.locations import check_writable
 from experiments.planner import RunSpec
 from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
@@ -38,10 +40,12 @@ COMPILE_CACHE_MIN_SECONDS = 0.1  # quicker compilations are not worth a file
 def use_compile_cache() -> Path | None:
     """On JAX, keep compiled programs on disk (JAX's persistent compilation cache) so that a
     run whose model and batch shapes another run compiled before, in this process or another,
-    skips the compilation. `$RNNZOO_COMPILE_CACHE` names the folder (`off`: none), else
-    `compile-cache/` in the data cache; capped at 1 GiB, least recently used entries removed.
-    The cached program is the one JAX would compile (its key covers the computation, the JAX
-    version and the device), so results do not change. Returns the folder, or None."""
+    skips the compilation. `$RNNZOO_COMPILE_CACHE` names the folder (`off`: none), else JAX's own
+    `jax_compilation_cache_dir` where one is set, else `compile-cache/` in the data cache; capped at
+    1 GiB, least recently used entries removed. The cached program is the one JAX would compile
+    (its key covers the computation, the JAX version and the device), so results do not change.
+    A folder that cannot be written is named in a warning and the runs go on without the cache.
+    Returns the folder, or None."""
     import keras
 
     setting = os.environ.get(COMPILE_CACHE_VARIABLE, "")
@@ -49,8 +53,13 @@ def use_compile_cache() -> Path | None:
         return None  # without filelock JAX can neither cap the folder nor share it between workers safely
     import jax
 
-    folder = Path(setting) if setting else data_dir() / "compile-cache"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(setting or jax.config.jax_compilation_cache_dir or data_dir() / "compile-cache")
+    try:
+        check_writable(folder, "the compile cache")
+    except ValueError as error:
+        print(f"warning: {error}; or set {COMPILE_CACHE_VARIABLE}=off. Training goes on without it.",
+              file=sys.stderr)
+        return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", COMPILE_CACHE_MIN_SECONDS)
     jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)  # evicts under a file lock

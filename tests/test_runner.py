@@ -335,8 +335,8 @@ print(json.dumps({"folder": str(use_compile_cache()), "test": record["test"],
 
 def test_jax_runs_share_compiled_steps_through_the_compile_cache(tmp_path):
     """Two processes train the same run on JAX with one cache folder: the first writes compiled
-    programs there, the second reads them back (JAX's cache-hit events), adds nothing and scores
-    the same; `off` keeps no cache."""
+    programs there, the second reads them back (JAX's cache-hit events) and scores the same; `off`
+    keeps no cache; a folder that cannot be written is named and the run goes on without one."""
     cache = tmp_path / "cache"
 
     def train(setting):
@@ -353,3 +353,11 @@ def test_jax_runs_share_compiled_steps_through_the_compile_cache(tmp_path):
     assert second["hits"] >= len(written) > first["hits"] and second["test"] == first["test"]
     off = train("off")
     assert off["folder"] == "None" and off["hits"] == 0 and off["test"] == first["test"]
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "RNNZOO_COMPILE_CACHE": str(blocked / "cache")}
+    warned = subprocess.run([sys.executable, "-c", "from experiments.train import use_compile_cache as u; print(u())"],
+                            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert warned.returncode == 0 and warned.stdout.strip() == "None"
+    assert f"warning: cannot write the compile cache to {blocked / 'cache'}" in warned.stderr
+    assert "RNNZOO_COMPILE_CACHE=off" in warned.stderr

@@ -89,8 +89,8 @@ class WeightNoise(keras.callbacks.Callback):
         self._noise = []
 
 
-# The method of Keras' trainer that the noise wraps on each backend.
-_STEP_METHOD = {"jax": "train_step", "tensorflow": "train_step", "torch": "train_step"}
+# The backends whose trainer's `train_step` the noise wraps (Keras trains on no other).
+_TRAINING_BACKENDS = ("jax", "tensorflow", "torch")
 
 
 def _put_noise_in_step(model, callback: WeightNoise) -> bool:
@@ -106,10 +106,10 @@ def _put_noise_in_step(model, callback: WeightNoise) -> bool:
     sizes = [math.prod(w.shape) for w in model.trainable_weights]
     if not sizes or _replicated(model, backend) or (backend == "torch" and model.jit_compile):
         return False
-    if backend not in _STEP_METHOD or (at is None and backend != "torch"):
+    if backend not in _TRAINING_BACKENDS or (at is None and backend != "torch"):
         return False
     # The class's step, not the instance's: a fit that ended in an exception may leave its noisy one there.
-    clean = getattr(type(model), _STEP_METHOD[backend]).__get__(model)
+    clean = type(model).train_step.__get__(model)
     if backend == "torch":
         step = _torch_step(clean, callback)
     else:
@@ -119,7 +119,7 @@ def _put_noise_in_step(model, callback: WeightNoise) -> bool:
             step = _jax_step(model, clean, callback.stddev, seed, at, start, sizes)
         else:
             step = _tensorflow_step(clean, model, callback.stddev, seed, optimizer, start, sizes)
-    setattr(model, _STEP_METHOD[backend], step)
+    model.train_step = step
     model.make_train_function(force=True)  # a step compiled before would not see the noise
     model.train_function = _only_with_callback(model, callback, model.train_function)
     return True
@@ -143,9 +143,8 @@ def _only_with_callback(model, callback: WeightNoise, noisy_function):
 
 def _remove_noise_step(model):
     """Take the noisy step off `model`: its next training step is compiled from the class's."""
-    method = _STEP_METHOD[keras.backend.backend()]
-    if method in vars(model):
-        delattr(model, method)
+    if "train_step" in vars(model):
+        del model.train_step
     model.train_function = None
 
 

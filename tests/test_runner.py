@@ -321,7 +321,7 @@ def test_a_run_far_worse_than_the_baseline_is_recorded_as_diverged(tmp_path):
 
 
 COMPILE_CACHE_PROBE = """
-import json, sys
+import json
 import jax
 hits = []
 jax.monitoring.register_event_listener(lambda event, **kw: hits.append(event))

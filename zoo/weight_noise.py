@@ -28,15 +28,15 @@ class WeightNoise(keras.callbacks.Callback):
 
     The noise lives inside the training step, so a fit ended by an exception between steps (Ctrl-C,
     a callback that raises) or, on torch, inside one leaves clean weights, and a later fit without
-    this callback trains without noise. On JAX and TensorFlow it is drawn inside the compiled step, from `seed` and the
-    step's number in this fit: JAX adds it to the weights the step differentiates (the variables
-    never hold it), TensorFlow adds it to the variables and takes it off inside the step. Weights
-    written from the callback between steps would cost a dispatch per weight and, on JAX, a round
-    trip of the whole training state at every step. Torch, which runs each step eagerly, adds it
-    to the variables around its step and takes it off however the step ends. Each backend draws
-    its own noise for a seed (TensorFlow with XLA other noise than without). Where no step can be
-    wrapped (several TensorFlow replicas, `jit_compile=True` on torch) the callback adds the noise
-    before each step and takes it off after it."""
+    this callback trains without noise. On JAX and TensorFlow it is drawn inside the compiled step,
+    from `seed` and the step's number in this fit: JAX adds it to the weights the step
+    differentiates (the variables never hold it), TensorFlow adds it to the variables and takes it
+    off inside the step. Weights written from the callback between steps would cost a dispatch per
+    weight and, on JAX, a round trip of the whole training state at every step. Torch, which runs
+    each step eagerly, adds it to the variables around its step and takes it off however the step
+    ends. Each backend draws its own noise for a seed (TensorFlow with XLA other noise than
+    without). Where no step can be wrapped (several TensorFlow replicas, `jit_compile=True` on
+    torch) the callback adds the noise before each step and takes it off after it."""
 
     def __init__(self, stddev: float, seed: int | None = None):
         super().__init__()
@@ -104,9 +104,8 @@ def _put_noise_in_step(model, callback: WeightNoise) -> bool:
     optimizer = model.optimizer
     at = next((i for i, v in enumerate(optimizer.variables) if v is optimizer.iterations), None)
     sizes = [math.prod(w.shape) for w in model.trainable_weights]
-    if not sizes or _replicated(model, backend) or (backend == "torch" and model.jit_compile):
-        return False
-    if backend not in _TRAINING_BACKENDS or (at is None and backend != "torch"):
+    if (not sizes or backend not in _TRAINING_BACKENDS or _replicated(model, backend)
+            or (model.jit_compile if backend == "torch" else at is None)):
         return False
     # The class's step, not the instance's: a fit that ended in an exception may leave its noisy one there.
     clean = type(model).train_step.__get__(model)

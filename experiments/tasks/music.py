@@ -99,7 +99,7 @@ def make_bach(params, seed):
 
 
 def weighted_frames(weight, *arrays):
-    """The frames of weight > 0 (or != 0) of each array, and their weights: padding is never
+    """The frames of non-zero weight of each array, and those weights: padding (weight 0) is never
     read. Whole sequences padded to a split's longest are mostly padding (MuseData's training
     split: about one in seven of its padded frames is real)."""
     weight = np.asarray(weight)

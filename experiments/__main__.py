@@ -1,4 +1,4 @@
-"""Command line: `python -m experiments {tasks,grids,run,report}`."""
+"""Command line: `python -m experiments {tasks,grids,run,search,report,export,import,...}`."""
 
 from __future__ import annotations
 
@@ -94,6 +94,18 @@ def cmd_report_search(args) -> int:
 
     return write_search_report(args.space, storage=args.storage, results_dir=args.results, out_dir=args.out,
                                overrides=args.set, only=args.only)
+
+
+def cmd_export(args) -> int:
+    from experiments.transfer import export_runs
+
+    return export_runs(args.grid, args.space, args.only, args.storage, args.results, args.to)
+
+
+def cmd_import(args) -> int:
+    from experiments.transfer import import_runs
+
+    return import_runs(args.files, args.storage, args.results)
 
 
 def cmd_report(args) -> int:
@@ -240,6 +252,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", help=argparse.SUPPRESS)  # `make run ARGS=...` gives both commands the same
     p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("export", help="write the finished runs of a grid or search space to a file, for `import` "
+                       "into another store (never trains)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--grid", help="a grid's runs (see `grids`), or a grid file")
+    which.add_argument("--space", help="a search's runs (see `spaces`), or a search-space file")
+    p.add_argument("--only", help="export only these runs, e.g. 'task=musedata' (as for `run`)")
+    p.add_argument("--to", metavar="FILE", help="the file (.jsonl, or .jsonl.gz to compress); default "
+                   "results/exports/<grid>.jsonl.gz")
+    p.add_argument("--storage")
+    p.add_argument("--results")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="add the runs of export files to the results store (skips those already "
+                       "done there); then `run`, `search` and the reports see them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--storage")
+    p.add_argument("--results")
+    p.set_defaults(func=cmd_import)
     for command in sub.choices.values():
         command.add_argument("--tasks-from", action="append", default=[], metavar="MODULE",
                              help="a module of your own (or a .py file) that registers tasks with "

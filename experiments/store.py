@@ -383,6 +383,63 @@ class Store(SearchProposals):
         return rows
 
 
+    # --- moving runs between stores ------------------------------------------------------------
+
+    def export_trials(self, grid: str) -> list[dict]:
+        """Every done attempt (finished or diverged) at a run of `grid`, as plain dicts that
+        `import_trials` takes back: the study, its direction, the state, value, Optuna parameters,
+        user attributes (spec and record) and intermediate values. Failed and interrupted attempts
+        are left out: they are not results, and the runner trains them again."""
+        rows = []
+        for label, study_id in self._grid_study_ids(grid).items():
+            with self._guard():
+                direction = self.storage.get_study_directions(study_id)[0].name.lower()
+            for trial in self._trials([study_id], states=DONE):
+                rows.append({
+                    "study": f"{grid}/{label}", "direction": direction, "state": trial.state.name,
+                    "value": trial.value, "params": dict(trial.params),
+                    "distributions": {k: optuna.distributions.distribution_to_json(d)
+                                      for k, d in trial.distributions.items()},
+                    "user_attrs": dict(trial.user_attrs),
+                    "intermediate": {str(step): v for step, v in trial.intermediate_values.items()},
+                    "datetime_start": trial.datetime_start.isoformat() if trial.datetime_start else None,
+                    "datetime_complete": trial.datetime_complete.isoformat() if trial.datetime_complete else None,
+                })
+        return rows
+
+    def import_trials(self, rows: list[dict]) -> dict[str, int]:
+        """Add the attempts `export_trials` gave (from this store or another one) as done trials,
+        except a run whose key is already done in a study of its grid, so importing twice adds
+        nothing. Studies are made where missing. Returns counts: imported, already (skipped)."""
+        counts = {"imported": 0, "already": 0}
+        with self.lock():
+            self.open_studies({row["study"]: row["direction"] == "maximize" for row in rows})
+            done: dict[str, set] = {}  # grid -> keys done in any of its studies
+            for row in rows:
+                grid = row["study"].split("/", 1)[0]
+                if grid not in done:
+                    done[grid] = {t.user_attrs.get("run_key")
+                                  for t in self._trials(self._grid_study_ids(grid).values(), states=DONE)}
+                key = row["user_attrs"].get("run_key")
+                if key in done[grid]:
+                    counts["already"] += 1
+                    continue
+                template = optuna.trial.create_trial(
+                    state=TrialState[row["state"]], value=row["value"], params=row["params"],
+                    distributions={k: optuna.distributions.json_to_distribution(d)
+                                   for k, d in row["distributions"].items()},
+                    user_attrs=row["user_attrs"],
+                    intermediate_values={int(step): v for step, v in row["intermediate"].items()})
+                for field in ("datetime_start", "datetime_complete"):  # when it ran, not when it was imported
+                    if row.get(field):
+                        setattr(template, field, datetime.fromisoformat(row[field]))
+                with self._guard():
+                    self.storage.create_new_trial(self._studies[row["study"]], template_trial=template)
+                done[grid].add(key)
+                counts["imported"] += 1
+        return counts
+
+
 def _jsonable(item):
     """Round-trip through JSON so NaN and numpy scalars are stored in a form Optuna accepts."""
     return json.loads(json.dumps(item, default=lambda o: o.item() if hasattr(o, "item") else str(o)))

@@ -33,6 +33,7 @@ from experiments.report.render import write_pages
 from experiments.report.sections import SECTIONS, recommendation_lines
 from experiments.report.tables import leaderboard, recommendations
 from experiments.store import Store
+from experiments.transfer import write_report_runs
 
 __all__ = ["write_report", "load_runs", "main_metric", "leaderboard", "recommendations", "default_reports_dir"]
 
@@ -65,6 +66,8 @@ def write_report(grid: str, storage: str | None = None, results_dir=None, out_di
         if "run_dir" in table:
             table["run_dir"] = table["run_dir"].map(lambda p: shown_path(p) if isinstance(p, str) else p)
         table.to_csv(folder / "runs.csv", index=False)
+        write_report_runs(folder, store, name, {run.key for run in runs},
+                          {"set": list(overrides or []), "only": only})
 
     if not results.finished.empty:
         print("\n".join(recommendation_lines(recommendations(results.finished), caption=False)))

@@ -30,6 +30,7 @@ from experiments.report.tables import REFERENCE_VARIANT
 from experiments.spaces import Search
 from experiments.stats import ALPHA, CI_METHOD, MIN_SEEDS, confidence_interval, holm, welch_p
 from experiments.store import Store
+from experiments.transfer import write_report_runs
 from experiments.tasks import get_task
 
 TOLERANCE = 0.05  # "within 5% of the best"
@@ -42,6 +43,7 @@ class SearchResults:
     trials: object  # DataFrame: the search phase's attempts (one row each)
     tuned: object  # DataFrame: the retraining of each variant's best setting (finished, with score)
     waiting: list = field(default_factory=list)
+    retrain_keys: set = field(default_factory=set)  # the retraining's runs, finished or not
 
 
 def load_search(plan: Search, store: Store) -> SearchResults:
@@ -60,7 +62,7 @@ def load_search(plan: Search, store: Store) -> SearchResults:
     keys = {r.key for r in retrain}
     tuned = frame[frame["run_key"].isin(keys) & (frame["status"] == "finished")]
     tuned = tuned.drop_duplicates(["label", "variant", "seed"], keep="last")
-    return SearchResults(plan, store.url, search_rows, tuned, waiting)
+    return SearchResults(plan, store.url, search_rows, tuned, waiting, keys)
 
 
 def _metric(row, split):
@@ -347,6 +349,8 @@ def write_search_report(space: str, storage: str | None = None, results_dir=None
         write_pages(folder, f"RNN Zoo search: {space}",
                     "\n".join(line for section in SEARCH_SECTIONS for line in section(results, folder)))
         answer_lines = answer(results, folder)
+        write_report_runs(folder, store, plan.grid, {run.key for run in plan.runs} | set(results.trials["run_key"])
+                          | results.retrain_keys, {"space": plan.name, "set": list(overrides or []), "only": only})
     print("\n".join(answer_lines))
     print(f"report of search space {space!r}: {len(_finished(results))} finished trials -> {out / 'index.html'}")
     return 0

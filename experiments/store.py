@@ -292,11 +292,14 @@ class Store(SearchProposals):
 
     def claim(self, keys: set[str]) -> ClaimedRun | None:
         """Take one queued run whose key is in `keys`; None when none is left. Safe with any
-        number of workers: a run another worker took first is skipped."""
+        number of workers: a run another worker took first is skipped, and so is a queued run that
+        is done meanwhile (imported from another store, say)."""
+        done = {trial.user_attrs.get("run_key") for trial in self._trials(self._studies.values(), states=DONE)}
         for study, study_id in self._studies.items():
             for trial in self._trials([study_id], states=(TrialState.WAITING,)):
                 key = trial.user_attrs.get("run_key")
-                if key not in keys or not self._transition(trial._trial_id, TrialState.WAITING, TrialState.RUNNING):
+                if key not in keys or key in done or not self._transition(trial._trial_id, TrialState.WAITING,
+                                                                           TrialState.RUNNING):
                     continue
                 self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
                 spec = trial.user_attrs["spec"]

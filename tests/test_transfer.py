@@ -92,6 +92,12 @@ def test_a_search_goes_on_in_another_store_without_training_what_is_done(tmp_pat
     imported = [r for r in records if not r["study"].endswith("/best")]
     assert all(r["sampled"] and r["distributions"] for r in imported)  # Optuna's views still see the parameters
 
+    from experiments.report.search import write_search_report
+
+    assert write_search_report("smoke", results_dir=second, out_dir=tmp_path / "report") == 0
+    header, rows = read_runs(tmp_path / "report" / "runs.jsonl.gz")  # the search report carries its runs too
+    assert header["space"] == "smoke" and len(rows) == 10
+
 
 @pytest.mark.parametrize("content, message", [
     (None, "no export file at"),
@@ -168,3 +174,19 @@ def test_a_report_carries_its_runs_and_is_written_again_from_them_elsewhere(tmp_
     for page in ("README.md", "runs.csv"):
         first, second = ((tmp_path / name / page).read_text() for name in ("first", "second"))
         assert second.replace(elsewhere, here) == first
+
+
+def test_a_queued_run_that_an_import_makes_done_is_not_trained_again(smoke_store, tmp_path):
+    runs = expand("smoke")
+    queue = Store(f"sqlite:///{tmp_path / 'queue.db'}")  # a store whose runs were queued, then stopped
+    queue.open_grid("smoke", {r.label: get_task(r.task).higher_is_better for r in runs})
+    assert queue.sync(runs)["enqueued"] == len(runs)
+    exported = tmp_path / "lstm.jsonl"
+    assert main(["export", "--grid", "smoke", "--only", "variant=lstm", "--storage", smoke_store,
+                 "--to", str(exported)]) == 0
+    assert queue.import_trials(read_runs(exported)[1])["imported"] == sum(r.variant == "lstm" for r in runs)
+    claimed = []
+    while (claim := queue.claim({r.key for r in runs})) is not None:
+        claimed.append(claim.spec["variant"])
+    assert claimed and set(claimed) == {r.variant for r in runs} - {"lstm"}
+    assert queue.progress({r.key for r in runs})["done"] == sum(r.variant == "lstm" for r in runs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -84,8 +85,8 @@ def _check_row(row, where: str) -> None:
     if not isinstance(row["user_attrs"].get("run_key"), str) or not isinstance(row["user_attrs"].get("spec"), dict):
         raise ValueError(f"{where}: the run has no `run_key` or `spec` among its attributes")
     value = row.get("value")
-    if row["state"] == "COMPLETE" and not isinstance(value, (int, float)):
-        raise ValueError(f"{where}: a finished run needs a numeric `value`, got {value!r}")
+    if row["state"] == "COMPLETE" and not (isinstance(value, (int, float)) and math.isfinite(value)):
+        raise ValueError(f"{where}: a finished run needs a finite numeric `value`, got {value!r}")
 
 
 def read_runs(path) -> tuple[dict, list[dict]]:

@@ -126,7 +126,8 @@ def test_a_changed_run_in_an_export_is_named_with_its_line(smoke_store, tmp_path
     lines = path.read_text().splitlines()
     for change, message in [({"state": "RUNNING"}, ("state 'RUNNING' is not a done run's; valid states: COMPLETE, "
                                                      "PRUNED")),
-                             ({"value": None}, "a finished run needs a numeric `value`"),
+                             ({"value": None}, "a finished run needs a finite numeric `value`, got None"),
+                             ({"value": float("nan")}, "a finished run needs a finite numeric `value`, got nan"),
                              ({"direction": "up"}, "direction 'up' is unknown; valid directions: minimize, maximize")]:
         path.write_text("\n".join([lines[0], lines[1], json.dumps({**json.loads(lines[2]), **change})]) + "\n")
         assert main(["import", str(path), "--results", str(tmp_path / "target")]) == 2

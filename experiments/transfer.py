@@ -50,13 +50,17 @@ def _open(path: Path, mode: str, compressed: bool):
 def write_runs(path, rows: list[dict], header: dict) -> Path:
     """Write `rows` (from `Store.export_trials`) under `header` to `path`, in full or not at all."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with _open(partial, "w", compressed=path.suffix == ".gz") as handle:
-        handle.write(json.dumps({"format": FORMAT, "version": VERSION, **header}) + "\n")
-        for row in rows:
-            handle.write(json.dumps(row, allow_nan=True) + "\n")
-    partial.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _open(partial, "w", compressed=path.suffix == ".gz") as handle:
+            handle.write(json.dumps({"format": FORMAT, "version": VERSION, **header}) + "\n")
+            for row in rows:
+                handle.write(json.dumps(row, allow_nan=True) + "\n")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise ValueError(f"cannot write the runs to {path}: {error.strerror or error}") from None
     return path
 
 

@@ -153,6 +153,13 @@ def test_export_names_what_it_cannot_export(args, message, smoke_store, tmp_path
     assert not (tmp_path / "x.jsonl").exists()
 
 
+def test_export_to_a_place_it_cannot_write_names_it(smoke_store, tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    assert main(["export", "--grid", "smoke", "--storage", smoke_store, "--to", str(tmp_path / "folder")]) == 2
+    assert f"cannot write the runs to {tmp_path / 'folder'}: Is a directory" in capsys.readouterr().err
+    assert list((tmp_path / "folder").iterdir()) == [] and list(tmp_path.glob("*.partial")) == []
+
+
 def test_export_from_a_store_that_does_not_exist_names_it(tmp_path, capsys):
     assert main(["export", "--grid", "smoke", "--results", str(tmp_path / "nowhere")]) == 1
     assert f"no results store at {tmp_path / 'nowhere' / 'store.db'}" in capsys.readouterr().err

@@ -290,16 +290,26 @@ class Store(SearchProposals):
                     counts["enqueued"] += 1
         return counts
 
+    def _done_in_grid(self, key: str, grid: str) -> bool:
+        """Whether the run `key` is done in a study of `grid`: one query, not every record read."""
+        attribute, trial = _models.TrialUserAttributeModel, _models.TrialModel
+        study_ids = [sid for name, sid in self._studies.items() if name.split("/", 1)[0] == grid]
+        statement = (sqlalchemy.select(sqlalchemy.func.count()).select_from(trial)
+                     .join(attribute, attribute.trial_id == trial.trial_id)
+                     .where(trial.study_id.in_(study_ids), trial.state.in_(DONE), attribute.key == "run_key",
+                            attribute.value_json == json.dumps(key)))
+        with self._guard(), self.storage.engine.connect() as connection:
+            return connection.execute(statement).scalar() > 0
+
     def claim(self, keys: set[str]) -> ClaimedRun | None:
         """Take one queued run whose key is in `keys`; None when none is left. Safe with any
         number of workers: a run another worker took first is skipped, and so is a queued run that
         is done meanwhile (imported from another store, say)."""
-        done = {trial.user_attrs.get("run_key") for trial in self._trials(self._studies.values(), states=DONE)}
         for study, study_id in self._studies.items():
             for trial in self._trials([study_id], states=(TrialState.WAITING,)):
                 key = trial.user_attrs.get("run_key")
-                if key not in keys or key in done or not self._transition(trial._trial_id, TrialState.WAITING,
-                                                                           TrialState.RUNNING):
+                if (key not in keys or self._done_in_grid(key, study.split("/", 1)[0])
+                        or not self._transition(trial._trial_id, TrialState.WAITING, TrialState.RUNNING)):
                     continue
                 self._set_attrs(trial._trial_id, {"worker": {"host": HOST, "pid": os.getpid()}})
                 spec = trial.user_attrs["spec"]

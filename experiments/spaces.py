@@ -295,6 +295,8 @@ class Search:
         self._candidates = [SimpleNamespace(task=e.task.name, variant=v, seed=self.seed, size=e.size, label=e.label)
                             for e in self.entries for v in e.variants]
         select([], self.filters, where, candidates=self._candidates)  # a pattern that names nothing
+        # The (task label, variant) pairs --only admits.
+        self.admitted = {(c.label, c.variant) for c in select(self._candidates, self.filters, where)}
         self._values: dict[str, tuple[dict, dict]] = {}  # run key -> (sampled values, distributions)
         self._best_keys: set[str] = set()  # runs of the retraining: filed in the "/best" studies
         self.runs = self._selected(self._search_runs()) if self.sampler == "random" else []
@@ -396,6 +398,4 @@ class Search:
                                                       if k in self.distributions})
                     runs.append(run)
         self._best_keys = {r.key for r in runs}
-        admitted = {(c.label, c.variant) for c in select(self._candidates, self.filters, self.name,
-                                                           candidates=self._candidates)}
-        return self._selected(runs), [pair for pair in waiting if pair in admitted]  # --only's, not the others
+        return self._selected(runs), [pair for pair in waiting if pair in self.admitted]  # --only's, not the others

@@ -395,7 +395,6 @@ class Store(SearchProposals):
                              else None})
         return rows
 
-
     # --- moving runs between stores ------------------------------------------------------------
 
     def export_trials(self, grid: str) -> list[dict]:

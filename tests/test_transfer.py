@@ -97,6 +97,9 @@ def test_a_search_goes_on_in_another_store_without_training_what_is_done(tmp_pat
     assert write_search_report("smoke", results_dir=second, out_dir=tmp_path / "report") == 0
     header, rows = read_runs(tmp_path / "report" / "runs.jsonl.gz")  # the search report carries its runs too
     assert header["space"] == "smoke" and len(rows) == 10
+    assert write_search_report("smoke", results_dir=second, out_dir=tmp_path / "lstm", only="variant=lstm") == 0
+    _, rows = read_runs(tmp_path / "lstm" / "runs.jsonl.gz")  # --only's runs: 3 searched, 2 more seeds of the best
+    assert len(rows) == 5 and {row["user_attrs"]["spec"]["variant"] for row in rows} == {"lstm"}
 
 
 @pytest.mark.parametrize("content, message", [

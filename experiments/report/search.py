@@ -349,8 +349,9 @@ def write_search_report(space: str, storage: str | None = None, results_dir=None
         write_pages(folder, f"RNN Zoo search: {space}",
                     "\n".join(line for section in SEARCH_SECTIONS for line in section(results, folder)))
         answer_lines = answer(results, folder)
-        write_report_runs(folder, store, plan.grid, {run.key for run in plan.runs} | set(results.trials["run_key"])
-                          | results.retrain_keys, {"space": plan.name, "set": list(overrides or []), "only": only})
+        searched = {row.run_key for row in results.trials.itertuples() if (row.label, row.variant) in plan.admitted}
+        write_report_runs(folder, store, plan.grid, searched | results.retrain_keys,
+                          {"space": plan.name, "set": list(overrides or []), "only": only})
     print("\n".join(answer_lines))
     print(f"report of search space {space!r}: {len(_finished(results))} finished trials -> {out / 'index.html'}")
     return 0

@@ -30,8 +30,8 @@ from experiments.report.tables import REFERENCE_VARIANT
 from experiments.spaces import Search
 from experiments.stats import ALPHA, CI_METHOD, MIN_SEEDS, confidence_interval, holm, welch_p
 from experiments.store import Store
-from experiments.transfer import write_report_runs
 from experiments.tasks import get_task
+from experiments.transfer import write_report_runs
 
 TOLERANCE = 0.05  # "within 5% of the best"
 

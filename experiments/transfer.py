@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from experiments.locations import default_results_dir, default_storage_url, mask_url
+from experiments.locations import check_writable, default_results_dir, default_storage_url, mask_url
 from experiments.planner import ONLY_KEYS, grid_name_of, parse_only, select
 from experiments.store import Store
 
@@ -148,16 +148,17 @@ def export_runs(grid: str | None = None, space: str | None = None, only: str | N
 
         get_grid(grid)  # an unknown grid suggests the close names
         name = grid_name_of(grid)
+    filters = parse_only(only)  # every argument checked before the store is read
+    out = Path(to) if to else (Path(results) if results else default_results_dir()) / "exports" / f"{name}.jsonl.gz"
+    check_writable(out.parent, "the runs")
     store = _store(storage, results, create=False)
     rows = store.export_trials(name)
     if not rows:
         raise ValueError(f"the results store {mask_url(store.url)} holds no finished run of {name!r}; nothing to export")
-    filters = parse_only(only)
     if filters:
         specs = [SimpleNamespace(**{key: row["user_attrs"]["spec"].get(key) for key in ONLY_KEYS}) for row in rows]
         kept = {id(spec) for spec in select(specs, filters, f"the finished runs of {name!r}")}
         rows = [row for row, spec in zip(rows, specs) if id(spec) in kept]
-    out = Path(to) if to else (Path(results) if results else default_results_dir()) / "exports" / f"{name}.jsonl.gz"
     header = {"grid": name, "only": only, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "store": mask_url(store.url)}
     write_runs(out, rows, header)

@@ -203,6 +203,14 @@ CLI_ROWS = [
     (_experiments, ["report-search", "--storage", "bogus://x"], r"cannot open the results store 'bogus://x'"),
     (_experiments, ["report-search", "--results", "/proc/nope"], r"cannot write the report to /proc"),
     (_experiments, ["report-search", "--out", "/proc/nope/report"], r"cannot write the report to /proc/nope"),
+    (_experiments, ["export", "--grid", "smoek"], r"unknown grid 'smoek'.*smoke"),
+    (_experiments, ["export", "--space", "chnug"], r"unknown search space 'chnug'.*chung"),
+    (_experiments, ["export"], r"one of the arguments --grid --space is required"),
+    (_experiments, ["export", "--grid", "smoke", "--only", "adding"], r"--only takes key=pattern"),
+    (_experiments, ["export", "--grid", "smoke", "--to", "/proc/nope/x.jsonl"], r"cannot write the runs to /proc/nope"),
+    (_experiments, ["export", "--grid", "smoke", "--storage", "bogus://x"], r"cannot open the results store 'bogus:"),
+    (_experiments, ["export", "--grid", "smoke", "--results", "/proc/nope"], r"cannot write the runs to /proc/nope"),
+    (_experiments, ["import", "/nope/runs.jsonl.gz"], r"no export file at /nope/runs.jsonl.gz"),
     (_experiments, ["generate", "--grid", "smoke", "--only", "task=nosuch"], r"--only task='nosuch' matches nothing"),
     (_experiments, ["generate", "--grid", "smoke", "--only", "task=adding,variant=lstm", "--set", "model.units=0"],
      r"model.units must be an integer >= 1"),
@@ -241,6 +249,8 @@ CLI_ROWS = [
     (_experiments, ["check-task", "--tasks-from", "nosuchmodule", "x.toml"], r"--tasks-from 'nosuchmodule': cannot import"),
     *[(_experiments, [command, "--tasks-from", "nosuchmodule"], r"--tasks-from 'nosuchmodule': cannot import it")
       for command in ("tasks", "grids", "settings", "run", "search", "spaces", "report-search", "generate", "report")],
+    (_experiments, ["export", "--grid", "smoke", "--tasks-from", "nosuch"], r"--tasks-from 'nosuch': cannot import"),
+    (_experiments, ["import", "--tasks-from", "nosuch", "x.jsonl"], r"--tasks-from 'nosuch': cannot import it"),
 ]
 
 # Options of one command that a row cannot show in-process, each with where it is checked.
@@ -251,6 +261,9 @@ CLI_FREE_IN = {
     ("_gpu_check", "run", "--out"): "the GPU report's folder, made when missing (tests/test_gpu_check.py)",
     ("_gpu_check", "run", "--tiny"): "a switch", ("_gpu_check", "run", "--allow-cpu"): "a switch",
     ("_gpu_check", "wheelhouse", "--out"): "downloads (needs a package index): the folder is made when missing",
+    ("_experiments", "import", "--storage"): "needs a good export file first (every file is read before the store "
+                                             "is opened): tests/test_transfer.py",
+    ("_experiments", "import", "--results"): "as import --storage: tests/test_transfer.py",
 }
 
 CLI_FREE = {

@@ -156,6 +156,17 @@ def test_export_names_what_it_cannot_export(args, message, smoke_store, tmp_path
     assert not (tmp_path / "x.jsonl").exists()
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--storage", "bogus://x", "cannot open the results store 'bogus://x'"),
+    ("--results", "/proc/nope", "cannot open the results store 'sqlite:////proc/nope/store.db'"),
+])
+def test_import_into_a_store_it_cannot_open_names_it(option, value, message, smoke_store, tmp_path, capsys):
+    path = tmp_path / "runs.jsonl"
+    assert main(["export", "--grid", "smoke", "--storage", smoke_store, "--to", str(path)]) == 0
+    assert main(["import", str(path), option, value]) == 1
+    assert message in capsys.readouterr().err
+
+
 def test_export_to_a_place_it_cannot_write_names_it(smoke_store, tmp_path, capsys):
     (tmp_path / "folder").mkdir()
     assert main(["export", "--grid", "smoke", "--storage", smoke_store, "--to", str(tmp_path / "folder")]) == 2

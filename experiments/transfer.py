@@ -19,7 +19,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from experiments.locations import check_writable, default_results_dir, default_storage_url, mask_url
+from experiments.locations import (
+    check_writable,
+    default_results_dir,
+    default_storage_url,
+    mask_url,
+    shown_path,
+    shown_url,
+)
 from experiments.planner import ONLY_KEYS, grid_name_of, parse_only, select
 from experiments.store import Store
 
@@ -47,6 +54,13 @@ def _open(path: Path, mode: str, compressed: bool):
     return gzip.open(path, mode + "t", encoding="utf-8") if compressed else open(path, mode, encoding="utf-8")
 
 
+def _as_shown(row: dict) -> dict:
+    """The row with its run folder as a report shows paths: relative to the working folder when
+    inside it, so that a file written in a checkout names no folder of the machine it ran on."""
+    attrs = row["user_attrs"]
+    return {**row, "user_attrs": {**attrs, "run_dir": shown_path(attrs["run_dir"])}} if attrs.get("run_dir") else row
+
+
 def write_runs(path, rows: list[dict], header: dict) -> Path:
     """Write `rows` (from `Store.export_trials`) under `header` to `path`, in full or not at all."""
     path = Path(path)
@@ -56,7 +70,7 @@ def write_runs(path, rows: list[dict], header: dict) -> Path:
         with _open(partial, "w", compressed=path.suffix == ".gz") as handle:
             handle.write(json.dumps({"format": FORMAT, "version": VERSION, **header}) + "\n")
             for row in rows:
-                handle.write(json.dumps(row, allow_nan=True) + "\n")
+                handle.write(json.dumps(_as_shown(row), allow_nan=True) + "\n")
         partial.replace(path)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -69,7 +83,7 @@ def write_report_runs(folder: Path, store: Store, grid: str, keys: set[str], con
     folder: `import` them anywhere and the same report can be written again there."""
     rows = [row for row in store.export_trials(grid) if row["user_attrs"].get("run_key") in keys]
     header = {"grid": grid, **configuration, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "store": mask_url(store.url)}
+              "store": shown_url(store.url)}
     return write_runs(Path(folder) / REPORT_RUNS, rows, header)
 
 
@@ -160,7 +174,7 @@ def export_runs(grid: str | None = None, space: str | None = None, only: str | N
         kept = {id(spec) for spec in select(specs, filters, f"the finished runs of {name!r}")}
         rows = [row for row, spec in zip(rows, specs) if id(spec) in kept]
     header = {"grid": name, "only": only, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "store": mask_url(store.url)}
+              "store": shown_url(store.url)}
     write_runs(out, rows, header)
     print(f"exported {len(rows)} finished runs of {name!r} from {mask_url(store.url)} to {out}")
     return 0

@@ -137,6 +137,19 @@ def test_a_changed_run_in_an_export_is_named_with_its_line(smoke_store, tmp_path
         assert f"{path}, line 3: {message}" in capsys.readouterr().err
 
 
+def test_an_export_names_no_folder_of_the_machine_inside_the_working_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'results' / 'store.db'}"
+    fill_store(url, "smoke", lambda spec: (finished_record(0.1, "mse", run_dir=str(tmp_path / "results" / spec["variant"])),
+                                           0.1))
+    assert main(["export", "--grid", "smoke", "--storage", url, "--to", "runs.jsonl"]) == 0
+    text = (tmp_path / "runs.jsonl").read_text()
+    assert str(tmp_path) not in text
+    header, rows = read_runs(tmp_path / "runs.jsonl")
+    assert header["store"] == "sqlite:///results/store.db"
+    assert {row["user_attrs"]["run_dir"] for row in rows} == {"results/lstm", "results/cifg"}
+
+
 def test_a_truncated_compressed_export_is_named(smoke_store, tmp_path, capsys):
     path = tmp_path / "runs.jsonl.gz"
     assert main(["export", "--grid", "smoke", "--storage", smoke_store, "--to", str(path)]) == 0

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from experiments.__main__ import main
+from experiments.locations import mask_url
 from experiments.planner import expand
 from experiments.store import Store
 from experiments.tasks import get_task
@@ -35,8 +36,8 @@ def smoke_store(tmp_path):
     return url
 
 
-def test_a_grid_goes_through_a_file_into_another_store_once(smoke_store, tmp_path, capsys):
-    target = f"sqlite:///{tmp_path / 'b' / 'store.db'}"
+def test_a_grid_goes_through_a_file_into_another_store_once(smoke_store, storage, tmp_path, capsys):
+    target = storage  # SQLite and PostgreSQL
     exported = tmp_path / "smoke.jsonl.gz"
     assert main(["export", "--grid", "smoke", "--storage", smoke_store, "--to", str(exported)]) == 0
     runs = expand("smoke")
@@ -51,7 +52,7 @@ def test_a_grid_goes_through_a_file_into_another_store_once(smoke_store, tmp_pat
     assert any(isinstance(r["history"]["loss"][1], float) and math.isnan(r["history"]["loss"][1]) for r in after)
 
     assert main(["import", str(exported), "--storage", target]) == 0  # again: nothing added
-    assert f"0 runs of 'smoke' imported into {target}, {len(runs)} already there" in capsys.readouterr().out
+    assert f"0 runs of 'smoke' imported into {mask_url(target)}, {len(runs)} already there" in capsys.readouterr().out
     assert len(Store(target).records("smoke")) == len(runs)
     store = Store(target)  # what `run` does first: every run is done, none is enqueued
     store.open_grid("smoke", {r.label: get_task(r.task).higher_is_better for r in runs})
@@ -211,9 +212,9 @@ def test_a_report_carries_its_runs_and_is_written_again_from_them_elsewhere(tmp_
         assert second.replace(elsewhere, here) == first
 
 
-def test_a_queued_run_that_an_import_makes_done_is_not_trained_again(smoke_store, tmp_path):
+def test_a_queued_run_that_an_import_makes_done_is_not_trained_again(smoke_store, storage, tmp_path):
     runs = expand("smoke")
-    queue = Store(f"sqlite:///{tmp_path / 'queue.db'}")  # a store whose runs were queued, then stopped
+    queue = Store(storage)  # a store whose runs were queued, then stopped (SQLite and PostgreSQL)
     queue.open_grid("smoke", {r.label: get_task(r.task).higher_is_better for r in runs})
     assert queue.sync(runs)["enqueued"] == len(runs)
     exported = tmp_path / "lstm.jsonl"

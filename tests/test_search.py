@@ -294,3 +294,18 @@ def test_an_adaptive_sampler_proposes_into_the_same_queue(tmp_path, monkeypatch)
                 and r["state"] == "COMPLETE"]
         assert len(mine) == 3 and all(set(r["sampled"]) == {"train.learning_rate", "model.units"} for r in mine)
     assert sum(r["study"].endswith("/best") and r["state"] == "COMPLETE" for r in records) == 2  # seed 1 of each
+
+
+def test_a_search_report_before_any_retraining_says_so_and_names_its_store_as_reports_do(tmp_path, monkeypatch):
+    from experiments.report.search import NOT_RETRAINED, write_search_report
+    from experiments.search import search
+
+    monkeypatch.chdir(tmp_path)  # a retraining with settings of its own (as chung's): none of its runs is a search run
+    monkeypatch.setitem(spaces.SPACES, "longer", {**spaces.SPACES["smoke"], "retrain": {"train": {"epochs": 3}}})
+    assert search("longer", results_dir=tmp_path / "results", phase="search") == 0  # no retraining yet
+    assert write_search_report("longer", results_dir=tmp_path / "results", out_dir=tmp_path / "report") == 0
+    page = (tmp_path / "report" / "README.md").read_text()
+    assert "results store: `sqlite:///results/store.db`" in page and str(tmp_path) not in page
+    assert page.count(NOT_RETRAINED) == 2  # the answer and the leaderboards, instead of empty tables
+    assert "| task | best tuned (mean) |" not in page
+    assert "- search trials: 6 finished" in page

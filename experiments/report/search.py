@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.locations import default_results_dir, default_storage_url, mask_url
+from experiments.locations import default_results_dir, default_storage_url, mask_url, shown_url
 from experiments.planner import file_name
 from experiments.report.folder import check_report_folder, configuration_name, report_folder
 from experiments.report.importance import fanova_importance
@@ -34,6 +34,8 @@ from experiments.tasks import get_task
 from experiments.transfer import write_report_runs
 
 TOLERANCE = 0.05  # "within 5% of the best"
+NOT_RETRAINED = ("No variant's best setting has finished its retraining yet: the search's own trials, below, are "
+                 "all there is so far.")
 
 
 @dataclass
@@ -137,7 +139,7 @@ def importances(results: SearchResults, label: str) -> dict[str, dict[str, float
 def header(results: SearchResults, out: Path) -> list[str]:
     plan, trials = results.plan, results.trials
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
-    store = mask_url(results.store_url)
+    store = shown_url(results.store_url)
     return [f"# RNN Zoo search: space `{plan.name}`", "", plan.space["description"] + ".", "",
             f"- search trials: {counts.get('finished', 0)} finished"
             + "".join(f", {n} {status}" for status, n in counts.items() if status != "finished")
@@ -177,11 +179,13 @@ def answer(results: SearchResults, out: Path) -> list[str]:
         forgiving = max(robust, key=robust.get) if robust else "–"
         rows.append(f"| {label} | {best['variant']} ({fmt(best['mean'])} {task.metric}) | {tied} | "
                     f"{forgiving} ({robust.get(forgiving, math.nan):.0%}) |")
+    if not rows:
+        return lines[:-2] + [NOT_RETRAINED, ""]
     return lines + rows + [""]
 
 
 def leaderboards(results: SearchResults, out: Path) -> list[str]:
-    lines = ["## Tuned leaderboards", ""]
+    lines = ["## Tuned leaderboards", ""] + ([NOT_RETRAINED, ""] if results.tuned.empty else [])
     for label in sorted(results.tuned["label"].unique()) if len(results.tuned) else []:
         table, task = tuned_leaderboard(results, label)
         table.to_csv(out / f"tuned-{file_name(label)}.csv", index=False)

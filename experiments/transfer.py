@@ -61,8 +61,11 @@ def _as_shown(row: dict) -> dict:
     return {**row, "user_attrs": {**attrs, "run_dir": shown_path(attrs["run_dir"])}} if attrs.get("run_dir") else row
 
 
-def write_runs(path, rows: list[dict], header: dict) -> Path:
-    """Write `rows` (from `Store.export_trials`) under `header` to `path`, in full or not at all."""
+def write_runs(path, rows: list[dict], header: dict, store: Store) -> Path:
+    """Write `rows` (from `store.export_trials`) under `header`, with when and from which store, to
+    `path`, in full or not at all."""
+    header = {**header, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "store": shown_url(store.url)}
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     try:
@@ -82,9 +85,7 @@ def write_report_runs(folder: Path, store: Store, grid: str, keys: set[str], con
     """The done runs of `grid` whose keys are in `keys` (a report's runs), into the report's
     folder: `import` them anywhere and the same report can be written again there."""
     rows = [row for row in store.export_trials(grid) if row["user_attrs"].get("run_key") in keys]
-    header = {"grid": grid, **configuration, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "store": shown_url(store.url)}
-    return write_runs(Path(folder) / REPORT_RUNS, rows, header)
+    return write_runs(Path(folder) / REPORT_RUNS, rows, {"grid": grid, **configuration}, store)
 
 
 def _check_row(row, where: str) -> None:
@@ -173,9 +174,7 @@ def export_runs(grid: str | None = None, space: str | None = None, only: str | N
         specs = [SimpleNamespace(**{key: row["user_attrs"]["spec"].get(key) for key in ONLY_KEYS}) for row in rows]
         kept = {id(spec) for spec in select(specs, filters, f"the finished runs of {name!r}")}
         rows = [row for row, spec in zip(rows, specs) if id(spec) in kept]
-    header = {"grid": name, "only": only, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "store": shown_url(store.url)}
-    write_runs(out, rows, header)
+    write_runs(out, rows, {"grid": name, "only": only}, store)
     print(f"exported {len(rows)} finished runs of {name!r} from {mask_url(store.url)} to {out}")
     return 0
 

@@ -64,14 +64,18 @@ def cmd_settings(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from experiments.resume import checkpoint_seconds
     from experiments.runner import run
 
+    checkpoint_seconds()  # a bad $RNNZOO_CHECKPOINT_SECONDS is named before any run starts
     return run(args.grid, args.set, args.only, args.storage, args.results, args.workers, args.worker_id, args.devices)
 
 
 def cmd_search(args) -> int:
+    from experiments.resume import checkpoint_seconds
     from experiments.search import search
 
+    checkpoint_seconds()  # a bad $RNNZOO_CHECKPOINT_SECONDS is named before any run starts
     return search(args.space, args.set, args.only, args.storage, args.results, args.workers, args.worker_id,
                   args.phase, args.devices)
 

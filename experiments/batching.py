@@ -77,6 +77,18 @@ class LengthBatches(keras.utils.PyDataset):
         x, y, weight = _cut(self.split, np.sort(self.batches[i]))
         return (x, y) if weight is None else (x, y, weight)
 
+    def get_order(self) -> dict:
+        """The order of the coming epoch's batches and the shuffling generator's state, as JSON
+        (a run's checkpoint keeps it: `experiments.resume`)."""
+        return {"batches": [b.tolist() for b in self.batches],
+                "rng": None if self.rng is None else self.rng.bit_generator.state}
+
+    def set_order(self, order: dict):
+        """Put back what `get_order` gave: the epochs from here see the batches they would have."""
+        self.batches = [np.asarray(b, dtype=np.int64) for b in order["batches"]]
+        if self.rng is not None and order["rng"] is not None:
+            self.rng.bit_generator.state = order["rng"]
+
     def on_epoch_end(self):
         if self.rng is not None:
             self.batches = length_batches(self.split.lengths, self.batch_size, self.rng)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 import zoo
+from experiments import resume
 from experiments.batching import LengthBatches
 from experiments.data import data_dir
 from experiments.locations import check_writable
@@ -185,16 +186,26 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
     build_seconds = time.perf_counter() - start
 
     probe = _gradient_probe(model, data, topology)
-    initial_norms = probe() if probe else None
+    initial_norms = probe() if probe else None  # before a checkpoint's weights: the run's initial ones
     timer = _epoch_timer()
     stop = stop or (lambda: None)
     if stop():
         raise Interrupted(stop())
     asked = _stop_when_asked(stop, prune)
-    callbacks = _callbacks(spec, run_dir, asked, timer)
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_settings["patience"],
+                                                   restore_best_weights=True)
+    checkpoint = resume.checkpoint(run_dir, spec.key, early_stopping, timer, resume.load(run_dir, spec.key, log))
+    if checkpoint.state:
+        try:
+            checkpoint.restore_weights(model)
+        except ValueError as error:  # e.g. saved by another version of the model's code
+            resume.say(f"the checkpoint in {run_dir} does not fit this model ({error}); the run starts from its "
+                       "first epoch", log)
+            checkpoint = resume.checkpoint(run_dir, spec.key, early_stopping, timer)
+    callbacks = _callbacks(spec, run_dir, asked, timer, early_stopping, checkpoint)
     start = time.perf_counter()
-    history = _fit(model, data, train_settings, callbacks, log, spec.seed)
-    train_seconds = time.perf_counter() - start
+    history = _fit(model, data, train_settings, callbacks, log, spec.seed, checkpoint)
+    train_seconds = checkpoint.earlier_seconds + time.perf_counter() - start
     if stop():
         raise Interrupted(stop())
     diverged = not _finite(history)
@@ -220,6 +231,8 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
         "baseline": task.baseline(data, spec.params),
         "train_examples": len(data.train),
     }
+    if checkpoint.resumed_after:  # the epochs after which this run went on from a checkpoint
+        record["resumed_after"] = checkpoint.resumed_after
     if probe and not diverged:
         # ||dL/dx_t|| per step t on a fixed test batch, before and after training (zoo.gradients).
         record["gradient_norms"] = {"initial": initial_norms, "trained": probe()}
@@ -229,41 +242,45 @@ def train_run(spec: RunSpec, run_dir: Path | None = None, log=None, stop=None, p
             record.update(status="diverged", error=reason)
     if run_dir is not None:
         _write_history(run_dir / "history.csv", history)
+    resume.remove(run_dir)  # the run is done: nothing is left to go on from
     keras.mixed_precision.set_global_policy("float32")
     return record
 
 
-def _callbacks(spec: RunSpec, run_dir: Path | None, asked, timer) -> list:
+def _callbacks(spec: RunSpec, run_dir: Path | None, asked, timer, early_stopping, checkpoint) -> list:
     """What runs around the training steps: weight noise (when set), the stop and prune requests,
-    NaN and early stopping, the epoch timer, TensorBoard."""
+    NaN and early stopping, the epoch timer, TensorBoard, and last the checkpoint (it saves what
+    the others made of the epoch)."""
     import keras
 
     train = spec.train
-    noise = [zoo.WeightNoise(train["weight_noise"], seed=spec.seed)] if train.get("weight_noise") else []
     # .get: runs stored before the setting existed lack it
-    return [*noise, asked, keras.callbacks.TerminateOnNaN(),
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=train["patience"], restore_best_weights=True),
-            timer, *(_tensorboard(spec, run_dir) if run_dir is not None else [])]
+    noise = ([zoo.WeightNoise(train["weight_noise"], seed=spec.seed, steps_taken=checkpoint.steps_done)]
+             if train.get("weight_noise") else [])
+    return [*noise, asked, keras.callbacks.TerminateOnNaN(), early_stopping,
+            timer, *(_tensorboard(spec, run_dir) if run_dir is not None else []), checkpoint]
 
 
-def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed: int) -> dict[str, list[float]]:
-    """Train on the training split, validated on the validation split; the history per epoch.
-    Keras' epoch lines go to `log` (the run log), not to the terminal."""
+def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed: int,
+         checkpoint) -> dict[str, list[float]]:
+    """Train on the training split, validated on the validation split, from the epoch after the
+    `checkpoint`'s; the history per epoch, the checkpoint's included. Keras' epoch lines go to
+    `log` (the run log), not to the terminal."""
     train, val = data.train, data.val
     batch_size = train_settings["batch_size"]
+    epochs = {"epochs": train_settings["epochs"], "initial_epoch": checkpoint.epochs_done}
     with contextlib.redirect_stdout(log if log is not None else io.StringIO()):
         if train.lengths is not None:  # sequences of very different lengths: batches of similar ones
-            fit = model.fit(LengthBatches(train, batch_size, seed=seed),
-                            validation_data=LengthBatches(val, batch_size, shuffle=False),
-                            epochs=train_settings["epochs"], callbacks=callbacks, verbose=2)
+            checkpoint.batches = LengthBatches(train, batch_size, seed=seed)
+            model.fit(checkpoint.batches, validation_data=LengthBatches(val, batch_size, shuffle=False),
+                      callbacks=callbacks, verbose=2, **epochs)
         else:
-            fit = model.fit(
+            model.fit(
                 train.x, train.y, sample_weight=train.sample_weight,
                 validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
-                batch_size=batch_size, epochs=train_settings["epochs"], shuffle=True,
-                callbacks=callbacks, verbose=2,
+                batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=2, **epochs,
             )
-    return {k: [float(v) for v in values] for k, values in fit.history.items()}
+    return checkpoint.history
 
 
 def _evaluate_and_save(model, data: Dataset, task: Task, topology, batch_size: int, run_dir: Path | None) -> dict:

@@ -199,6 +199,28 @@ def test_weight_noise_is_a_new_draw_each_step_fixed_by_the_seed_and_gone_after_t
     assert not any(name in vars(model) for name in wrapped)
 
 
+def test_weight_noise_continues_its_draws_after_the_steps_taken_of_an_earlier_fit():
+    """A run split over two fits (resumed from a checkpoint) sees the noise of one fit: with
+    `steps_taken` the second fit's draws go on from the first's, without it they start over."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 5, 3)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = zoo.many_to_one("gru", 1, input_dim=3, units=8, output_activation=None)
+
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    whole = model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[zoo.WeightNoise(0.3, seed=3)]).history["loss"]
+    model.compile(keras.optimizers.SGD(0.0), "mse")  # a new optimizer: its step count starts at 0 again
+    first = model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[zoo.WeightNoise(0.3, seed=3)]).history["loss"]
+    second = model.fit(x, y, batch_size=16, epochs=2, verbose=0,
+                       callbacks=[zoo.WeightNoise(0.3, seed=3, steps_taken=2)]).history["loss"]
+    np.testing.assert_allclose(first + second, whole, rtol=1e-6)
+    again = model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[zoo.WeightNoise(0.3, seed=3)]).history["loss"]
+    np.testing.assert_allclose(again, whole[:2], rtol=1e-6)  # without it, the draws of a first fit
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=rf"`steps_taken` must be an integer >= 0, got steps_taken={bad!r}"):
+            zoo.WeightNoise(0.3, steps_taken=bad)
+
+
 def test_weight_noise_leaves_clean_weights_and_a_clean_step_when_a_fit_ends_in_an_exception():
     """A fit with weight noise ended by an exception, in the middle of a step (the loss raises:
     torch calls it at every step) or between steps (a callback raises: JAX and TensorFlow call

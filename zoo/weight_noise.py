@@ -36,14 +36,21 @@ class WeightNoise(keras.callbacks.Callback):
     each step eagerly, adds it to the variables around its step and takes it off however the step
     ends. Each backend draws its own noise for a seed (TensorFlow with XLA other noise than
     without). Where no step can be wrapped (several TensorFlow replicas, `jit_compile=True` on
-    torch) the callback adds the noise before each step and takes it off after it."""
+    torch) the callback adds the noise before each step and takes it off after it.
 
-    def __init__(self, stddev: float, seed: int | None = None):
+    `steps_taken`: the training steps of earlier fits that this fit continues (a run resumed from
+    a checkpoint): the draws go on from the one after them instead of starting over, so a run
+    split over two fits sees the noise of one fit."""
+
+    def __init__(self, stddev: float, seed: int | None = None, steps_taken: int = 0):
         super().__init__()
         if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not (math.isfinite(stddev) and stddev >= 0):
             raise ValueError(f"`stddev` must be a finite number >= 0, got stddev={stddev!r}.")
+        if isinstance(steps_taken, bool) or not isinstance(steps_taken, numbers.Integral) or steps_taken < 0:
+            raise ValueError(f"`steps_taken` must be an integer >= 0, got steps_taken={steps_taken!r}.")
         self.stddev = float(stddev)
         self.seed = seed
+        self.steps_taken = int(steps_taken)
         self._generator = None
         self._noise = []
         self._in_step = False
@@ -53,6 +60,10 @@ class WeightNoise(keras.callbacks.Callback):
         self._in_step = bool(self.stddev) and _put_noise_in_step(self.model, self)
         if self.stddev and (not self._in_step or keras.backend.backend() == "torch"):  # drawn eagerly
             self._generator = keras.random.SeedGenerator(self.seed)
+            if self.steps_taken:  # one draw per weight and step went before (`SeedGenerator.next` counts by 1)
+                draws = self.steps_taken * len(self.model.trainable_weights)
+                state = self._generator.state
+                state.assign(state.value + keras.ops.convert_to_tensor([0, draws], dtype=state.dtype))
 
     def on_train_end(self, logs=None):
         if self._in_step:  # the next fit compiles its step without the noise
@@ -96,8 +107,8 @@ _TRAINING_BACKENDS = ("jax", "tensorflow", "torch")
 def _put_noise_in_step(model, callback: WeightNoise) -> bool:
     """Make `model`'s training step take its gradient at noisy weights: on JAX and TensorFlow
     drawn inside the compiled step from the callback's seed and the number of steps this fit has
-    taken (a seed's draws start over with each fit, as the callback's), on torch drawn from the
-    callback's generator around the eager step. False (the callback adds the noise, or nothing)
+    taken after the callback's `steps_taken` (a seed's draws start over with each fit, as the
+    callback's), on torch drawn from the callback's generator around the eager step. False (the callback adds the noise, or nothing)
     where nothing is trainable, on several TensorFlow replicas, on torch with `jit_compile=True`
     (the step is traced), or where the optimizer has no step count among its variables."""
     backend = keras.backend.backend()
@@ -113,7 +124,7 @@ def _put_noise_in_step(model, callback: WeightNoise) -> bool:
         step = _torch_step(clean, callback)
     else:
         seed = callback.seed if callback.seed is not None else random.randint(0, 2**31 - 1)
-        start = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        start = int(keras.ops.convert_to_numpy(optimizer.iterations)) - callback.steps_taken
         if backend == "jax":
             step = _jax_step(model, clean, callback.stddev, seed, at, start, sizes)
         else:

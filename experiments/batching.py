@@ -7,6 +7,10 @@ longest would make most of the work padding. Sorting by length and cutting each 
 longest keeps the work close to the real frames. The loss and the metrics are unchanged: padded
 steps carry weight 0 and come after every real step of their sequence, so a causal model's
 outputs at real steps do not depend on how much padding follows.
+
+Splits of equal lengths go through `ShuffledBatches`: a new order every epoch drawn from the run's
+seed, the same on every backend (Keras' own shuffle draws it from each backend's generator, and on
+TensorFlow, under a global seed, repeats one order every epoch).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["length_batches", "LengthBatches", "predict_by_length", "ROUND_STEPS_TO"]
+__all__ = ["ROUND_STEPS_TO", "LengthBatches", "ShuffledBatches", "length_batches", "predict_by_length"]
 
 # A batch is cut to its longest sequence rounded up to a multiple of this, so that a compiled
 # training step (JAX compiles once per shape) sees a few lengths, not one per batch.
@@ -92,6 +96,41 @@ class LengthBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.rng is not None:
             self.batches = length_batches(self.split.lengths, self.batch_size, self.rng)
+
+
+class ShuffledBatches(keras.utils.PyDataset):
+    """The training batches of a split held in arrays, (x, y[, sample_weight]), in a new order
+    every epoch drawn from `seed`: the order is the run's, the same on every backend, and a
+    checkpoint can keep it (`get_order`, `set_order`)."""
+
+    def __init__(self, split, batch_size: int, seed: int | None = None):
+        super().__init__()
+        self.split, self.batch_size = split, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(split))
+
+    def __len__(self):
+        return (len(self.split) + self.batch_size - 1) // self.batch_size
+
+    def __getitem__(self, i):
+        index = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        x = self.split.x
+        x = tuple(part[index] for part in x) if isinstance(x, (list, tuple)) else x[index]
+        y = self.split.y[index]
+        weight = self.split.sample_weight
+        return (x, y) if weight is None else (x, y, weight[index])
+
+    def get_order(self) -> dict:
+        """The coming epoch's order and the generator's state, as JSON (`experiments.resume`)."""
+        return {"order": self.order.tolist(), "rng": self.rng.bit_generator.state}
+
+    def set_order(self, order: dict):
+        """Put back what `get_order` gave."""
+        self.order = np.asarray(order["order"], dtype=np.int64)
+        self.rng.bit_generator.state = order["rng"]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.split))
 
 
 def predict_by_length(model, split, batch_size: int) -> np.ndarray:

@@ -9,14 +9,9 @@ weights, the history and the epoch times. When the same run is trained again (sa
 backend), `train_run` loads it and fits from the next epoch; the run's record lists the epochs
 it went on from (`resumed_after`). A finished run deletes the file.
 
-A resumed run gives the numbers of a run never stopped, dropout and weight noise included, on
-every backend, with one exception. The order of the batches comes from generators whose states
-are saved: the run's own for length batches, Python's where Keras shuffles them, NumPy's for
-arrays on JAX; for arrays on TensorFlow it is the same every epoch (Keras seeds tf.data's
-shuffle anew for each epoch's pass). The exception: arrays on torch, whose order PyTorch's
-DataLoader draws from torch's global generator between the epoch's end and its next pass,
-interleaved with the validation pass's draws, where no checkpoint can hold it; the epochs after
-the resumption there see their batches in another order.
+A resumed run gives the numbers of a run never stopped, on every backend, dropout and weight
+noise included: the order of the batches is drawn by the run's own generator
+(`experiments.batching`), whose state the checkpoint keeps with Python's, NumPy's and torch's.
 """
 
 from __future__ import annotations
@@ -73,12 +68,14 @@ def _checkpoint_callback():
             self.folder, self.key, self.seconds = folder, key, seconds
             self.early_stopping, self.timer = early_stopping, timer
             self.state = state
-            self.batches = None  # the training data when it is a LengthBatches (its order is saved)
+            self.batches = None  # the training batches (experiments.batching): their order is saved
             self.history: dict[str, list[float]] = {k: list(v) for k, v in state["history"].items()} if state else {}
             self.resumed_after = [*state["resumed_after"], state["epochs"]] if state else []
             self.earlier_seconds = state["train_seconds"] if state else 0.0
             self._last_save = time.perf_counter()
             self._started = time.perf_counter()
+            self._torch_random = None
+            self._pending = None  # on torch, a checkpoint written at the next epoch's first step
 
         @property
         def epochs_done(self) -> int:
@@ -122,15 +119,30 @@ def _checkpoint_callback():
             order = self.state.get("order")
             if order is not None and self.batches is not None:
                 self.batches.set_order(order)
-            # Keras draws the order of batches from these: Python's for a PyDataset (the batches of
-            # each epoch are then drawn after this), NumPy's for arrays on JAX and torch.
+            # Keras shuffles a LengthBatches' batches again with Python's generator, when the epoch's
+            # pass starts (after this); NumPy's for anything else that draws from it.
             np.random.set_state(self.state["numpy_random"])
             version, internal, gauss = self.state["python_random"]
             random.setstate((version, tuple(internal), gauss))
+            # torch's global generator: put back just before the first step, where it was taken
+            self._torch_random = self.state["arrays"].get("torch_random")
 
         # -- saving -----------------------------------------------------------------------
         def on_epoch_begin(self, epoch, logs=None):
             self._steps_in_epoch = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self._torch_random is None and self._pending is None:
+                return
+            import torch
+
+            if self._torch_random is not None:
+                torch.set_rng_state(torch.from_numpy(self._torch_random))
+                self._torch_random = None
+            if self._pending is not None:
+                arrays, self._pending = self._pending, None
+                arrays["torch_random"] = torch.get_rng_state().numpy()
+                self._write(arrays)
 
         def on_train_batch_end(self, batch, logs=None):
             self._steps_in_epoch += 1
@@ -171,6 +183,14 @@ def _checkpoint_callback():
                 "python_random": random.getstate(),
             }
             arrays["meta"] = np.array(json.dumps(meta))
+            if _backend() == "torch":
+                # torch's global generator (dropout of a layer given no seed draws from it) is taken
+                # just before the next epoch's first step, after the data loaders drew their seeds.
+                self._pending = arrays
+            else:
+                self._write(arrays)
+
+        def _write(self, arrays: dict):
             path = self.folder / CHECKPOINT_FILE
             partial = path.with_name(path.name + ".partial.npz")
             np.savez(partial, **arrays)

@@ -22,7 +22,7 @@ import numpy as np
 
 import zoo
 from experiments import resume
-from experiments.batching import LengthBatches
+from experiments.batching import LengthBatches, ShuffledBatches
 from experiments.data import data_dir
 from experiments.locations import check_writable
 from experiments.planner import RunSpec
@@ -274,11 +274,12 @@ def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed:
             checkpoint.batches = LengthBatches(train, batch_size, seed=seed)
             model.fit(checkpoint.batches, validation_data=LengthBatches(val, batch_size, shuffle=False),
                       callbacks=callbacks, verbose=2, **epochs)
-        else:
+        else:  # the run's own order (Keras' differs by backend and on TensorFlow repeats every epoch)
+            checkpoint.batches = ShuffledBatches(train, batch_size, seed=seed)
             model.fit(
-                train.x, train.y, sample_weight=train.sample_weight,
+                checkpoint.batches, shuffle=False, callbacks=callbacks, verbose=2, **epochs,
                 validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
-                batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=2, **epochs,
+                validation_batch_size=batch_size,
             )
     return checkpoint.history
 

@@ -86,3 +86,40 @@ def test_the_first_two_batches_have_different_lengths_so_keras_leaves_the_steps_
         assert dataset[0][0].shape[1] != dataset[1][0].shape[1]
     same = LengthBatches(poly.whole_sequences(_rolls([30, 31, 29, 28])), 2, seed=0)  # one length: nothing to do
     assert same[0][0].shape[1] == same[1][0].shape[1] == 31  # rounded up to 32, but never past the split
+
+
+def test_arrays_come_once_each_epoch_in_an_order_the_seed_fixes_and_each_epoch_changes():
+    """Splits held in arrays are batched by the run's own generator: Keras' shuffle draws another
+    order on each backend and, on TensorFlow under a global seed, the same order every epoch."""
+    from experiments.tasks import Split
+
+    x = np.arange(10 * 3, dtype="float32").reshape(10, 3)
+    split = Split((x, -x), np.arange(10), sample_weight=np.arange(10) / 10)
+
+    def epochs(seed):
+        dataset = batching.ShuffledBatches(split, 4, seed=seed)
+        seen = []
+        for _ in range(3):
+            batches = [dataset[i] for i in range(len(dataset))]
+            assert [len(b[1]) for b in batches] == [4, 4, 2]
+            for (first, second), y, weight in batches:  # inputs, targets and weights of the same examples
+                np.testing.assert_array_equal(first[:, 0] / 3, y)
+                np.testing.assert_array_equal(second, -first)
+                np.testing.assert_allclose(weight, y / 10)
+            seen.append(np.concatenate([y for _, y, _ in batches]).tolist())
+            dataset.on_epoch_end()
+        return seen
+
+    first = epochs(1)
+    assert all(sorted(order) == list(range(10)) for order in first)  # every example once an epoch
+    assert first == epochs(1) and first != epochs(2)
+    assert first[0] != first[1] != first[2]  # a new order every epoch
+
+    resumed = batching.ShuffledBatches(split, 4, seed=1)
+    dataset = batching.ShuffledBatches(split, 4, seed=1)
+    dataset.on_epoch_end()
+    resumed.set_order(dataset.get_order())  # a checkpoint's round trip: the same epochs follow
+    for _ in range(2):
+        assert [resumed[i][1].tolist() for i in range(3)] == [dataset[i][1].tolist() for i in range(3)]
+        resumed.on_epoch_end()
+        dataset.on_epoch_end()

@@ -361,6 +361,9 @@ def compare(reference: Published, scores, params: dict, higher_is_better: bool, 
     mean = float(np.mean(scores))
     better = mean > value if higher_is_better else mean < value
     where = f"; not matched: {reference.not_matched}" if reference.not_matched else ""
+    if reference.until_converged and converged is not None and converged < 1:  # judged on the runs that converged
+        where = (f"; early stopping ended {converged:.0%} of the runs, the epoch limit the rest (still improving, "
+                 f"so those scores may yet fall)") + where
     return Verdict("better" if better else "worse",
                    f"mean {mean:.4g} against {value:.4g}, outside the seeds' range [{lowest:.4g}, {highest:.4g}]{where}")
 

@@ -294,6 +294,9 @@ def test_chung_et_al_are_compared_only_with_runs_that_early_stopping_ended():
     assert cut_off.verdict == "not comparable" and "every run stopped at its epoch limit" in cut_off.reason
     worse = compare(gru, [12.8, 12.9, 13.0], {}, False, (0, None), parameters=size, converged=1 / 3)
     assert worse.verdict == "worse" and "not matched: the batch size" in worse.reason  # where it may come from
+    assert "early stopping ended 33% of the runs, the epoch limit the rest" in worse.reason  # said, not hidden
+    converged = compare(gru, [12.8, 12.9, 13.0], {}, False, (0, None), parameters=size, converged=1.0)
+    assert converged.verdict == "worse" and "epoch limit" not in converged.reason
     (bai,) = [p for p in PUBLISHED if p.source == "bai2018" and p.task == "adding" and p.variant == "gru"]
     assert not bai.until_converged  # a paper that does not say so is not held to it
 

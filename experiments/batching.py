@@ -8,9 +8,12 @@ longest keeps the work close to the real frames. The loss and the metrics are un
 steps carry weight 0 and come after every real step of their sequence, so a causal model's
 outputs at real steps do not depend on how much padding follows.
 
-Splits of equal lengths go through `ShuffledBatches`: a new order every epoch drawn from the run's
-seed, the same on every backend (Keras' own shuffle draws it from each backend's generator, and on
-TensorFlow, under a global seed, repeats one order every epoch).
+Splits of equal lengths go through `ShuffledBatches` on JAX and torch: a new order every epoch
+drawn from the run's seed, which a checkpoint can keep (Keras' own shuffle draws it there from
+global generators that a checkpoint cannot catch at the right moment on torch). On TensorFlow
+they go through Keras' own shuffle, whose tf.data pipeline trains faster there than a PyDataset;
+under a seed it repeats one order every epoch (its seeded shuffle starts over with each epoch's
+pass, as of Keras 3.15).
 """
 
 from __future__ import annotations

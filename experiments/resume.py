@@ -11,7 +11,8 @@ it went on from (`resumed_after`). A finished run deletes the file.
 
 A resumed run gives the numbers of a run never stopped, on every backend, dropout and weight
 noise included: the order of the batches is drawn by the run's own generator
-(`experiments.batching`), whose state the checkpoint keeps with Python's, NumPy's and torch's.
+(`experiments.batching`), whose state the checkpoint keeps with Python's, NumPy's and torch's,
+or, for arrays on TensorFlow, is Keras' one order, the same every epoch.
 """
 
 from __future__ import annotations

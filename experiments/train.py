@@ -266,6 +266,8 @@ def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed:
     """Train on the training split, validated on the validation split, from the epoch after the
     `checkpoint`'s; the history per epoch, the checkpoint's included. Keras' epoch lines go to
     `log` (the run log), not to the terminal."""
+    import keras
+
     train, val = data.train, data.val
     batch_size = train_settings["batch_size"]
     epochs = {"epochs": train_settings["epochs"], "initial_epoch": checkpoint.epochs_done}
@@ -274,13 +276,18 @@ def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed:
             checkpoint.batches = LengthBatches(train, batch_size, seed=seed)
             model.fit(checkpoint.batches, validation_data=LengthBatches(val, batch_size, shuffle=False),
                       callbacks=callbacks, verbose=2, **epochs)
-        else:  # the run's own order (Keras' differs by backend and on TensorFlow repeats every epoch)
-            checkpoint.batches = ShuffledBatches(train, batch_size, seed=seed)
-            model.fit(
-                checkpoint.batches, shuffle=False, callbacks=callbacks, verbose=2, **epochs,
-                validation_data=(val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight),
-                validation_batch_size=batch_size,
-            )
+        else:
+            validation = (val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight)
+            if keras.backend.backend() == "tensorflow":
+                # Keras' own shuffle: its tf.data pipeline trains faster on TensorFlow than a
+                # PyDataset does, but under a seed it repeats one order every epoch (see
+                # experiments.batching); a checkpoint then needs no order.
+                model.fit(train.x, train.y, sample_weight=train.sample_weight, batch_size=batch_size, shuffle=True,
+                          validation_data=validation, callbacks=callbacks, verbose=2, **epochs)
+            else:  # the run's own order, a new one every epoch, which a checkpoint keeps
+                checkpoint.batches = ShuffledBatches(train, batch_size, seed=seed)
+                model.fit(checkpoint.batches, shuffle=False, validation_data=validation, validation_batch_size=batch_size,
+                          callbacks=callbacks, verbose=2, **epochs)
     return checkpoint.history
 
 

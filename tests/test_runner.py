@@ -95,7 +95,9 @@ def test_two_workers_share_a_grid_without_duplicates(tmp_path, storage):
 
 
 def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, storage):
-    env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # A checkpoint every epoch: the kill lands mid-training, after the second run's first epoch,
+    # however fast the backend trains (JAX ends 40 epochs of it within a second or two).
+    env = {**os.environ, "RNNZOO_RESULTS": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3", "RNNZOO_CHECKPOINT_SECONDS": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--grid", "smoke", "--set", "train.epochs=40",
                              "--set", "train.patience=40", "--storage", storage], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
@@ -103,7 +105,9 @@ def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, stora
         for line in proc.stdout:  # wait until the first run has finished and the second has started
             if line.startswith("start") and "cifg" in line:
                 break
-        time.sleep(2)
+        deadline = time.monotonic() + 300
+        while not list(tmp_path.glob("**/cifg/**/resume.npz")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -114,6 +118,7 @@ def test_killed_worker_is_resumed_with_no_run_lost_or_duplicated(tmp_path, stora
                   "--only", "task=adding", "--storage", storage, results=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "start  adding | lstm" not in resumed.stdout  # finished before the kill: not trained again
+    assert "resuming from the checkpoint after epoch" in resumed.stdout + resumed.stderr  # the killed run goes on
     after = trials_by_key(storage)
     adding_keys = {r.key for r in expand("smoke", ["train.epochs=40", "train.patience=40"], "task=adding")}
     for key in adding_keys:

@@ -8,12 +8,13 @@ longest keeps the work close to the real frames. The loss and the metrics are un
 steps carry weight 0 and come after every real step of their sequence, so a causal model's
 outputs at real steps do not depend on how much padding follows.
 
-Splits of equal lengths go through `ShuffledBatches` on JAX and torch: a new order every epoch
-drawn from the run's seed, which a checkpoint can keep (Keras' own shuffle draws it there from
-global generators that a checkpoint cannot catch at the right moment on torch). On TensorFlow
-they go through Keras' own shuffle, whose tf.data pipeline trains faster there than a PyDataset;
-under a seed it repeats one order every epoch (its seeded shuffle starts over with each epoch's
-pass, as of Keras 3.15).
+Splits of equal lengths go through `ShuffledBatches`: a new order every epoch drawn from the
+run's seed, the same on every backend, which a checkpoint can keep. Keras' own shuffle does not
+serve: on JAX and torch it draws from global generators that a checkpoint cannot catch at the
+right moment, and on TensorFlow under a seed it repeats one order every epoch (its seeded
+shuffle starts over with each epoch's pass, as of Keras 3.15). On TensorFlow the batches go
+through a tf.data pipeline built as Keras' own for arrays (`ShuffledBatches.tf_dataset`), which
+trains as fast as Keras' and faster than a PyDataset there.
 """
 
 from __future__ import annotations
@@ -134,6 +135,49 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.split))
+
+    def _take_order(self) -> np.ndarray:
+        """This epoch's order, the next one drawn (what a PyDataset's `on_epoch_end` does)."""
+        order = self.order
+        self.on_epoch_end()
+        return order.astype(np.int64)
+
+    def tf_dataset(self):
+        """The same batches, epoch by epoch, as a tf.data pipeline for TensorFlow, built as Keras'
+        own for arrays: the epoch's order taken from this object once, when TensorFlow starts the
+        epoch's pass (after a checkpoint's `set_order`), batches of indices, then one gather per
+        batch. `get_order` at an epoch's end gives the coming epoch's, as with the PyDataset."""
+        import tensorflow as tf
+
+        size, batch = len(self.split), self.batch_size
+        full = size // batch
+        weight = self.split.sample_weight
+        arrays = (self.split.x, self.split.y) if weight is None else (self.split.x, self.split.y, weight)
+        arrays = tf.nest.map_structure(tf.convert_to_tensor, tuple(tuple(a) if isinstance(a, list) else a
+                                                                  for a in arrays))
+
+        def epoch_order(_):
+            order = tf.numpy_function(self._take_order, [], tf.int64, stateful=True)
+            order.set_shape([size])
+            return order
+
+        def index_batches(order):
+            batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[:full * batch], [full, batch]))
+            if size > full * batch:
+                batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch:]))
+            return batches
+
+        indices = tf.data.Dataset.range(1).map(epoch_order).flat_map(index_batches)
+        data = tf.data.Dataset.zip((indices, tf.data.Dataset.from_tensors(arrays).repeat()))
+        data = data.map(lambda index, parts: tf.nest.map_structure(lambda a: tf.gather(a, index, axis=0), parts),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+        options = tf.data.Options()
+        # As Keras' pipeline: no graph rewrites to serialise; the order's Python function is state
+        # that tf.data need not save.
+        options.experimental_optimization.apply_default_optimizations = False
+        options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
+        data = data.with_options(options).apply(tf.data.experimental.assert_cardinality(len(self)))
+        return data.prefetch(tf.data.AUTOTUNE)
 
 
 def predict_by_length(model, split, batch_size: int) -> np.ndarray:

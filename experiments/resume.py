@@ -11,8 +11,7 @@ it went on from (`resumed_after`). A finished run deletes the file.
 
 A resumed run gives the numbers of a run never stopped, on every backend, dropout and weight
 noise included: the order of the batches is drawn by the run's own generator
-(`experiments.batching`), whose state the checkpoint keeps with Python's, NumPy's and torch's,
-or, for arrays on TensorFlow, is Keras' one order, the same every epoch.
+(`experiments.batching`), whose state the checkpoint keeps with Python's, NumPy's and torch's.
 """
 
 from __future__ import annotations

@@ -278,16 +278,11 @@ def _fit(model, data: Dataset, train_settings: dict, callbacks: list, log, seed:
                       callbacks=callbacks, verbose=2, **epochs)
         else:
             validation = (val.x, val.y) if val.sample_weight is None else (val.x, val.y, val.sample_weight)
-            if keras.backend.backend() == "tensorflow":
-                # Keras' own shuffle: its tf.data pipeline trains faster on TensorFlow than a
-                # PyDataset does, but under a seed it repeats one order every epoch (see
-                # experiments.batching); a checkpoint then needs no order.
-                model.fit(train.x, train.y, sample_weight=train.sample_weight, batch_size=batch_size, shuffle=True,
-                          validation_data=validation, callbacks=callbacks, verbose=2, **epochs)
-            else:  # the run's own order, a new one every epoch, which a checkpoint keeps
-                checkpoint.batches = ShuffledBatches(train, batch_size, seed=seed)
-                model.fit(checkpoint.batches, shuffle=False, validation_data=validation, validation_batch_size=batch_size,
-                          callbacks=callbacks, verbose=2, **epochs)
+            # the run's own order, a new one every epoch, which a checkpoint keeps
+            checkpoint.batches = ShuffledBatches(train, batch_size, seed=seed)
+            batches = checkpoint.batches.tf_dataset() if keras.backend.backend() == "tensorflow" else checkpoint.batches
+            model.fit(batches, shuffle=False, validation_data=validation, validation_batch_size=batch_size,
+                      callbacks=callbacks, verbose=2, **epochs)
     return checkpoint.history
 
 

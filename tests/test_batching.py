@@ -2,6 +2,7 @@
 epoch, little padding, an order fixed by the seed, and the same predictions and loss as the
 padded split."""
 
+import keras
 import numpy as np
 import pytest
 from conftest import to_numpy
@@ -123,3 +124,43 @@ def test_arrays_come_once_each_epoch_in_an_order_the_seed_fixes_and_each_epoch_c
         assert [resumed[i][1].tolist() for i in range(3)] == [dataset[i][1].tolist() for i in range(3)]
         resumed.on_epoch_end()
         dataset.on_epoch_end()
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the tf.data form is TensorFlow's")
+def test_shuffled_batches_as_tf_data_give_the_same_epochs_and_keep_a_checkpoints_order():
+    """On TensorFlow the batches go through tf.data: epoch by epoch the PyDataset's batches (the
+    order drawn when the epoch's pass starts), and a checkpoint's order followed."""
+    from experiments.tasks import Split
+
+    x = np.arange(10, dtype="float32")[:, None] * 3
+    split = Split(x=(x, -x), y=x[:, 0] / 3, sample_weight=x[:, 0] / 30)
+
+    def tf_epochs(dataset, count=3):
+        data, seen = dataset.tf_dataset(), []
+        for _ in range(count):  # a new pass each epoch, as Keras' fit makes one
+            batches = [tuple(to_numpy(part) for part in flat) for flat in
+                       ((b[0][0], b[0][1], b[1], b[2]) for b in data)]
+            assert [len(b[2]) for b in batches] == [4, 4, 2]
+            for first, second, y, weight in batches:  # inputs, targets and weights of the same examples
+                np.testing.assert_array_equal(first[:, 0] / 3, y)
+                np.testing.assert_array_equal(second, -first)
+                np.testing.assert_allclose(weight, y / 10)
+            seen.append(np.concatenate([b[2] for b in batches]).tolist())
+        return seen
+
+    def py_epochs(dataset, count=3):
+        seen = []
+        for _ in range(count):
+            seen.append(np.concatenate([dataset[i][1] for i in range(len(dataset))]).tolist())
+            dataset.on_epoch_end()
+        return seen
+
+    through_tf = tf_epochs(batching.ShuffledBatches(split, 4, seed=1))
+    assert through_tf == py_epochs(batching.ShuffledBatches(split, 4, seed=1))
+    assert through_tf[0] != through_tf[1] != through_tf[2]  # not Keras' one order every epoch
+
+    dataset = batching.ShuffledBatches(split, 4, seed=1)
+    tf_epochs(dataset, 1)
+    resumed = batching.ShuffledBatches(split, 4, seed=7)
+    resumed.set_order(dataset.get_order())  # what a checkpoint at the first epoch's end keeps
+    assert tf_epochs(resumed, 2) == through_tf[1:]

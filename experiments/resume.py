@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.supervision import seconds_from_environment
+
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_SECONDS", "checkpoint", "checkpoint_seconds", "load", "remove", "say"]
 
 CHECKPOINT_FILE = "resume.npz"
@@ -38,19 +40,7 @@ VERSION = 1
 def checkpoint_seconds() -> float | None:
     """Seconds of training between two checkpoints: `$RNNZOO_CHECKPOINT_SECONDS`, else
     `CHECKPOINT_SECONDS`; None when set to `off`. A value that is not a number >= 0 is refused."""
-    setting = os.environ.get(CHECKPOINT_VARIABLE, "").strip()
-    if not setting:
-        return CHECKPOINT_SECONDS
-    if setting.lower() == "off":
-        return None
-    try:
-        seconds = float(setting)
-    except ValueError:
-        seconds = -1.0
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise ValueError(f"${CHECKPOINT_VARIABLE} must be a number of seconds >= 0 or 'off' "
-                         f"(default {CHECKPOINT_SECONDS:g}), got {setting!r}.")
-    return seconds
+    return seconds_from_environment(CHECKPOINT_VARIABLE, CHECKPOINT_SECONDS, zero=True, off=True)
 
 
 def _checkpoint_callback():

@@ -99,16 +99,21 @@ def environment(device: str) -> dict:
     return env
 
 
-def seconds_from_environment(name: str, default: float) -> float:
-    """A positive number of seconds from the environment variable `name`; a ValueError naming the
-    variable and its value otherwise."""
-    text = os.environ.get(name)
-    if text is None:
+def seconds_from_environment(name: str, default: float | None, *, zero: bool = False,
+                             off: bool = False) -> float | None:
+    """A number of seconds from the environment variable `name` (unset or empty: `default`): > 0,
+    or >= 0 with `zero`; None for "off" where `off` allows it. A ValueError naming the variable,
+    its value, the valid forms and the default otherwise."""
+    text = os.environ.get(name, "").strip()
+    if not text:
         return default
+    if off and text.lower() == "off":
+        return None
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"${name} must be a number of seconds > 0 (default {default:g}), got {text!r}.")
+    if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+        valid = f"a number of seconds {'>=' if zero else '>'} 0" + (" or 'off'" if off else "")
+        raise ValueError(f"${name} must be {valid} (default {default:g}), got {text!r}.")
     return value

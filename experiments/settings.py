@@ -28,7 +28,7 @@ from zoo.models import CONTEXTS
 __all__ = ["Setting", "SETTINGS", "SECTIONS", "OPTIMIZERS", "coerce", "get_setting", "apply_settings", "check_setting", "defaults", "check_seeds",
            "settings_help", "settings_markdown"]
 
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam", "rmsprop-graves")  # built by experiments.train.make_optimizer
 SECTIONS = ("model", "train")
 
 
@@ -104,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", "input_dropout", 0.0, "variational dropout of x_t inside each cell (one mask per sequence)",
             low=0, high=1, high_open=True, added_later=True),
     # Training.
-    Setting("train", "optimizer", "adam", "the Keras optimizer", choices=OPTIMIZERS),
+    Setting("train", "optimizer", "adam", "the Keras optimizer; rmsprop-graves: RMSProp as Graves 2013 (eq. 38-41) "
+            "and Chung's own library have it: centred, decay 0.95, momentum 0.9, epsilon 1e-4", choices=OPTIMIZERS),
     Setting("train", "learning_rate", 1e-3, "the optimizer's learning rate", low=0, low_open=True),
     Setting("train", "clipnorm", 1.0, "clip each gradient to this norm; 0 turns clipping off", low=0),
     Setting("train", "batch_size", 64, "sequences per training step", low=1),

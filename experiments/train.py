@@ -76,17 +76,27 @@ def build_model(task: Task, variant: str, info: dict, model: dict):
     return get_topology(task.topology).build(variant, info, model)
 
 
+# The Keras class and fixed arguments of each `train.optimizer` choice (experiments.settings.OPTIMIZERS).
+OPTIMIZER_FORMS = {
+    "adam": ("Adam", {}), "adamw": ("AdamW", {}), "rmsprop": ("RMSprop", {}), "sgd": ("SGD", {}), "nadam": ("Nadam", {}),
+    # Graves 2013, "Generating Sequences With Recurrent Neural Networks", eq. 38-41: the RMSProp of
+    # Graves' weight-noise experiments, and of the Theano library (jych/cle) of Chung et al. 2014's
+    # first author; their paper says only "RMSProp".
+    "rmsprop-graves": ("RMSprop", {"rho": 0.95, "momentum": 0.9, "epsilon": 1e-4, "centered": True}),
+}
+
+
 def make_optimizer(train: dict):
     """The Keras optimizer of the run's (checked) training settings."""
     import keras
 
-    kwargs = {"learning_rate": train["learning_rate"]}
+    name, fixed = OPTIMIZER_FORMS[train["optimizer"]]
+    kwargs = {"learning_rate": train["learning_rate"], **fixed}
     if train["clipnorm"]:
         kwargs["clipnorm"] = train["clipnorm"]
     if train.get("momentum") and train["optimizer"] in ("sgd", "rmsprop"):
         kwargs["momentum"] = train["momentum"]
-    return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD, "nadam": keras.optimizers.Nadam}[train["optimizer"]](**kwargs)
+    return getattr(keras.optimizers, name)(**kwargs)
 
 
 def _epoch_timer():

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 import zoo
 
@@ -257,3 +258,25 @@ def test_weight_noise_leaves_clean_weights_and_a_clean_step_when_a_fit_ends_in_a
     after = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
     np.testing.assert_allclose(after, [clean_loss] * 2, rtol=1e-5)
     assert not any(name in vars(model) for name in ("compute_loss_and_updates", "train_step"))
+
+
+def test_rmsprop_graves_follows_graves_2013_equations():
+    """`train.optimizer=rmsprop-graves` against Graves 2013 (eq. 38-41) written in NumPy:
+    n = 0.95 n + 0.05 g^2, gbar = 0.95 gbar + 0.05 g, d = 0.9 d - lr g / sqrt(n - gbar^2 + 1e-4)."""
+    from experiments.train import make_optimizer
+
+    lr, start = 0.01, np.array([0.5, -1.0, 2.0], dtype="float32")
+    grads = [np.array(g, dtype="float32") for g in ([0.3, -0.2, 0.1], [0.1, 0.4, -0.3], [-0.2, 0.1, 0.5])]
+    optimizer = make_optimizer({"optimizer": "rmsprop-graves", "learning_rate": lr, "clipnorm": 0.0, "momentum": 0.0})
+    weight = keras.Variable(start)
+    for g in grads:
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g), weight)])
+
+    w, n, gbar, d = start.astype("float64"), 0.0, 0.0, 0.0
+    for g in grads:
+        n = 0.95 * n + 0.05 * g ** 2
+        gbar = 0.95 * gbar + 0.05 * g
+        d = 0.9 * d - lr * g / np.sqrt(n - gbar ** 2 + 1e-4)
+        w = w + d
+    np.testing.assert_allclose(to_numpy(weight), w, rtol=1e-5)
+    assert not np.allclose(w, start - lr * sum(grads))  # not plain gradient descent

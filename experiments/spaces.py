@@ -360,6 +360,22 @@ class Search:
         except (KeyError, TypeError, ValueError):
             return False
 
+    def search_trials(self, records: list[dict]) -> tuple[list[dict], int]:
+        """The stored attempts at the search trials of this space as declared and configured now
+        (its fixed settings, `--set`, `--only`), and how many attempts of the same tasks and
+        variants ran under other settings: those stay in the store, never mixed in."""
+        index_of = {entry.label: index for index, entry in enumerate(self.entries)}
+        mine, others = [], 0
+        for record in records:
+            label, variant = record.get("label"), record.get("variant")
+            if str(record.get("study", "")).endswith("/best") or (label, variant) not in self.admitted:
+                continue
+            if label in index_of and self._of_this_space(index_of[label], variant, record):
+                mine.append(record)
+            else:
+                others += 1
+        return mine, others
+
     def _retrain_settings(self, task_name: str, section: str) -> dict:
         """The retraining's fixed settings of one section on one task: its own, then the task's override."""
         own = (self.retrain.get("overrides") or {}).get(task_name, {})

@@ -309,3 +309,32 @@ def test_a_search_report_before_any_retraining_says_so_and_names_its_store_as_re
     assert page.count(NOT_RETRAINED) == 2  # the answer and the leaderboards, instead of empty tables
     assert "| task | best tuned (mean) |" not in page
     assert "- search trials: 6 finished" in page
+
+
+def test_a_search_report_shows_the_trials_of_its_own_settings_only(tmp_path, monkeypatch, capsys):
+    """Trials searched under other fixed settings (`--set`) share the studies of the same tasks and
+    variants; the report of one configuration reads its own and counts the others apart."""
+    from experiments.report.search import write_search_report
+    from experiments.search import search
+
+    monkeypatch.chdir(tmp_path)
+    results = tmp_path / "results"
+    monkeypatch.setitem(spaces.SPACES, "longer", {**spaces.SPACES["smoke"], "retrain": {"train": {"epochs": 3}}})
+    assert search("longer", results_dir=results, phase="search") == 0
+    assert search("longer", ["train.batch_size=32"], only="variant=lstm", results_dir=results, phase="search") == 0
+
+    assert write_search_report("longer", results_dir=results, out_dir=tmp_path / "default") == 0
+    page = (tmp_path / "default" / "README.md").read_text()
+    assert "- search trials: 6 finished" in page
+    assert "3 stored trial(s) of these tasks and variants under other settings are not mixed in" in page
+    assert write_search_report("longer", overrides=["train.batch_size=32"], results_dir=results, out_dir=tmp_path / "b32",
+                               only="variant=lstm") == 0
+    page = (tmp_path / "b32" / "README.md").read_text()
+    assert "- search trials: 3 finished" in page and "3 stored trial(s)" in page  # the default's lstm trials
+    # The learning rates on the page's figure data are the configuration's own draws.
+    runs = pd.read_json(tmp_path / "b32" / "runs.jsonl.gz", lines=True).iloc[1:]
+    assert len(runs) == 3 and all(r["user_attrs"]["spec"]["train"]["batch_size"] == 32 for _, r in runs.iterrows())
+
+    capsys.readouterr()
+    assert write_search_report("longer", overrides=["train.batch_size=16"], results_dir=results, out_dir=tmp_path / "b16") == 1
+    assert "holds 9 trial(s) of these tasks and variants under other settings" in capsys.readouterr().out

@@ -46,6 +46,7 @@ class SearchResults:
     tuned: object  # DataFrame: the retraining of each variant's best setting (finished, with score)
     waiting: list = field(default_factory=list)
     retrain_keys: set = field(default_factory=set)  # the retraining's runs, finished or not
+    other_trials: int = 0  # search attempts of the same tasks and variants under other settings, not shown
 
 
 def load_search(plan: Search, store: Store) -> SearchResults:
@@ -53,18 +54,20 @@ def load_search(plan: Search, store: Store) -> SearchResults:
 
     records = store.records(plan.grid)
     retrain, waiting = plan.retrain_runs(records)
-    frame = pd.DataFrame(records)
+    searched, other_trials = plan.search_trials(records)
+    keys = {r.key for r in retrain}
+    shown = {id(r) for r in searched}
+    frame = pd.DataFrame([r for r in records if id(r) in shown or r.get("run_key") in keys])
     if frame.empty:
-        return SearchResults(plan, store.url, frame, frame, waiting)
+        return SearchResults(plan, store.url, frame, frame, waiting, other_trials=other_trials)
     frame["status"] = frame.get("status", pd.Series(dtype=object)).fillna(
         frame["state"].map({"WAITING": "queued", "RUNNING": "running", "FAIL": "interrupted"}))
     frame["score"] = [_metric(r, "test") for _, r in frame.iterrows()]
     frame["val_score"] = [_metric(r, "val") for _, r in frame.iterrows()]
     search_rows = frame[~frame["study"].str.endswith("/best")]
-    keys = {r.key for r in retrain}
     tuned = frame[frame["run_key"].isin(keys) & (frame["status"] == "finished")]
     tuned = tuned.drop_duplicates(["label", "variant", "seed"], keep="last")
-    return SearchResults(plan, store.url, search_rows, tuned, waiting, keys)
+    return SearchResults(plan, store.url, search_rows, tuned, waiting, keys, other_trials)
 
 
 def _metric(row, split):
@@ -144,7 +147,9 @@ def header(results: SearchResults, out: Path) -> list[str]:
             f"- search trials: {counts.get('finished', 0)} finished"
             + "".join(f", {n} {status}" for status, n in counts.items() if status != "finished")
             + f" ({plan.trials} sampled settings per variant and task, sampler {plan.sampler}"
-            + (", paired across variants" if plan.sampler == "random" else "") + f", pruner {plan.pruner})",
+            + (", paired across variants" if plan.sampler == "random" else "") + f", pruner {plan.pruner})"
+            + (f"; {results.other_trials} stored trial(s) of these tasks and variants under other settings are "
+               "not mixed in" if results.other_trials else ""),
             f"- each variant's best setting (by validation score) retrained over seeds "
             f"{', '.join(map(str, plan.retrain_seeds))}: {len(results.tuned)} runs finished",
             "- searched: " + ", ".join(f"`{k}` {kind} {args}" for k, (kind, args) in plan.distributions.items()),
@@ -347,7 +352,12 @@ def write_search_report(space: str, storage: str | None = None, results_dir=None
     store = Store(storage or default_storage_url(results_dir), create=False)
     results = load_search(plan, store)
     if results.trials.empty:
-        print(f"no trials of search space {space!r} in {mask_url(store.url)}; run `make search SPACE={space}` first.")
+        text = f"no trials of search space {space!r} in {mask_url(store.url)} for this configuration"
+        if results.other_trials:
+            print(f"{text}; it holds {results.other_trials} trial(s) of these tasks and variants under other settings: "
+                  "report them with the --set they were searched with.")
+        else:
+            print(f"{text}; run `make search SPACE={space}` first.")
         return 1
     with report_folder(out, {"space": plan.name, "set": list(overrides or []), "only": only}) as folder:
         write_pages(folder, f"RNN Zoo search: {space}",

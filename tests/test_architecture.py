@@ -120,7 +120,7 @@ def test_a_setting_added_later_keeps_keys_at_its_default_and_changes_them_otherw
     ("train.learning_rate", 0, r"train.learning_rate must be a number > 0, got 0.0"),
     ("train.clipnorm", -1, r"train.clipnorm must be a number >= 0, got -1.0"),
     ("train.patience", -1, r"train.patience must be an integer >= 0, got -1"),
-    ("train.optimizer", "adamm", r"train.optimizer must be one of adam, adamw, rmsprop, sgd, nadam, got 'adamm'"),
+    ("train.optimizer", "adamm", r"train.optimizer must be one of adam, adamw, rmsprop, sgd, nadam, rmsprop-graves, got 'adamm'"),
     ("model.implementation", "fast", r"model.implementation must be one of auto, builtin, zoo, got 'fast'"),
     ("train.mixed_precision", "maybe", r"train.mixed_precision must be true or false, got 'maybe'"),
 ])

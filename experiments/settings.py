@@ -28,7 +28,15 @@ from zoo.models import CONTEXTS
 __all__ = ["Setting", "SETTINGS", "SECTIONS", "OPTIMIZERS", "coerce", "get_setting", "apply_settings", "check_setting", "defaults", "check_seeds",
            "settings_help", "settings_markdown"]
 
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam", "rmsprop-graves")  # built by experiments.train.make_optimizer
+# Each `train.optimizer` choice: the Keras optimizer class and its fixed arguments
+# (experiments.train.make_optimizer builds it).
+OPTIMIZERS = {
+    "adam": ("Adam", {}), "adamw": ("AdamW", {}), "rmsprop": ("RMSprop", {}), "sgd": ("SGD", {}), "nadam": ("Nadam", {}),
+    # Graves 2013, "Generating Sequences With Recurrent Neural Networks", eq. 38-41: the RMSProp of
+    # Graves' weight-noise experiments, and of the Theano library (jych/cle) of Chung et al. 2014's
+    # first author; their paper says only "RMSProp".
+    "rmsprop-graves": ("RMSprop", {"rho": 0.95, "momentum": 0.9, "epsilon": 1e-4, "centered": True}),
+}
 SECTIONS = ("model", "train")
 
 
@@ -105,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
             low=0, high=1, high_open=True, added_later=True),
     # Training.
     Setting("train", "optimizer", "adam", "the Keras optimizer; rmsprop-graves: RMSProp as Graves 2013 (eq. 38-41) "
-            "and Chung's own library have it: centred, decay 0.95, momentum 0.9, epsilon 1e-4", choices=OPTIMIZERS),
+            "and Chung's own library have it: centred, decay 0.95, momentum 0.9, epsilon 1e-4", choices=tuple(OPTIMIZERS)),
     Setting("train", "learning_rate", 1e-3, "the optimizer's learning rate", low=0, low_open=True),
     Setting("train", "clipnorm", 1.0, "clip each gradient to this norm; 0 turns clipping off", low=0),
     Setting("train", "batch_size", 64, "sequences per training step", low=1),

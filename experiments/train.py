@@ -26,6 +26,7 @@ from experiments.batching import LengthBatches, ShuffledBatches
 from experiments.data import data_dir
 from experiments.locations import check_writable
 from experiments.planner import RunSpec
+from experiments.settings import OPTIMIZERS
 from experiments.tasks import SCORE_KEYS, Dataset, Task, get_task
 from experiments.topologies import get_topology
 from zoo._quiet import quiet_stderr
@@ -76,21 +77,11 @@ def build_model(task: Task, variant: str, info: dict, model: dict):
     return get_topology(task.topology).build(variant, info, model)
 
 
-# The Keras class and fixed arguments of each `train.optimizer` choice (experiments.settings.OPTIMIZERS).
-OPTIMIZER_FORMS = {
-    "adam": ("Adam", {}), "adamw": ("AdamW", {}), "rmsprop": ("RMSprop", {}), "sgd": ("SGD", {}), "nadam": ("Nadam", {}),
-    # Graves 2013, "Generating Sequences With Recurrent Neural Networks", eq. 38-41: the RMSProp of
-    # Graves' weight-noise experiments, and of the Theano library (jych/cle) of Chung et al. 2014's
-    # first author; their paper says only "RMSProp".
-    "rmsprop-graves": ("RMSprop", {"rho": 0.95, "momentum": 0.9, "epsilon": 1e-4, "centered": True}),
-}
-
-
 def make_optimizer(train: dict):
     """The Keras optimizer of the run's (checked) training settings."""
     import keras
 
-    name, fixed = OPTIMIZER_FORMS[train["optimizer"]]
+    name, fixed = OPTIMIZERS[train["optimizer"]]
     kwargs = {"learning_rate": train["learning_rate"], **fixed}
     if train["clipnorm"]:
         kwargs["clipnorm"] = train["clipnorm"]

@@ -325,12 +325,13 @@ def test_a_search_report_shows_the_trials_of_its_own_settings_only(tmp_path, mon
 
     assert write_search_report("longer", results_dir=results, out_dir=tmp_path / "default") == 0
     page = (tmp_path / "default" / "README.md").read_text()
-    assert "- search trials: 6 finished" in page
+    assert "- search trials: 6 finished" in page and "- configuration: as declared" in page
     assert "3 stored trial(s) of these tasks and variants under other settings are not mixed in" in page
     assert write_search_report("longer", overrides=["train.batch_size=32"], results_dir=results, out_dir=tmp_path / "b32",
                                only="variant=lstm") == 0
     page = (tmp_path / "b32" / "README.md").read_text()
     assert "- search trials: 3 finished" in page and "3 stored trial(s)" in page  # the default's lstm trials
+    assert "- configuration: `--set train.batch_size=32`, `--only variant=lstm`" in page
     # The learning rates on the page's figure data are the configuration's own draws.
     runs = pd.read_json(tmp_path / "b32" / "runs.jsonl.gz", lines=True).iloc[1:]
     assert len(runs) == 3 and all(r["user_attrs"]["spec"]["train"]["batch_size"] == 32 for _, r in runs.iterrows())

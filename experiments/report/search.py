@@ -14,14 +14,14 @@ diverged or failed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from experiments.locations import default_results_dir, default_storage_url, mask_url, shown_url
 from experiments.planner import file_name
-from experiments.report.folder import check_report_folder, configuration_name, report_folder
+from experiments.report.folder import check_report_folder, configuration_name, configuration_text, report_folder
 from experiments.report.importance import fanova_importance
 from experiments.report.literature import literature
 from experiments.report.load import Results
@@ -47,6 +47,7 @@ class SearchResults:
     waiting: list = field(default_factory=list)
     retrain_keys: set = field(default_factory=set)  # the retraining's runs, finished or not
     other_trials: int = 0  # search attempts of the same tasks and variants under other settings, not shown
+    configuration: str = ""  # the --set and --only that make this configuration, in words
 
 
 def load_search(plan: Search, store: Store) -> SearchResults:
@@ -144,6 +145,7 @@ def header(results: SearchResults, out: Path) -> list[str]:
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
     store = shown_url(results.store_url)
     return [f"# RNN Zoo search: space `{plan.name}`", "", plan.space["description"] + ".", "",
+            f"- configuration: {results.configuration or 'as declared'}",
             f"- search trials: {counts.get('finished', 0)} finished"
             + "".join(f", {n} {status}" for status, n in counts.items() if status != "finished")
             + f" ({plan.trials} sampled settings per variant and task, sampler {plan.sampler}"
@@ -350,7 +352,7 @@ def write_search_report(space: str, storage: str | None = None, results_dir=None
     out = check_report_folder(Path(out_dir) if out_dir else default_reports_dir(results_dir)
                               / configuration_name(plan.grid, overrides, only))
     store = Store(storage or default_storage_url(results_dir), create=False)
-    results = load_search(plan, store)
+    results = replace(load_search(plan, store), configuration=configuration_text(overrides, only))
     if results.trials.empty:
         text = f"no trials of search space {space!r} in {mask_url(store.url)} for this configuration"
         if results.other_trials:

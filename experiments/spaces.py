@@ -360,21 +360,28 @@ class Search:
         except (KeyError, TypeError, ValueError):
             return False
 
+    def _trials_by_pair(self, records: list[dict]) -> tuple[dict[tuple, list[dict]], list[dict]]:
+        """The stored search attempts (not the retraining's) of this space as declared and configured
+        now, by (label, variant); and the attempts of its tasks and variants under other settings."""
+        index_of = {entry.label: index for index, entry in enumerate(self.entries)}
+        mine, others = {}, []
+        for record in records:
+            label, variant = record.get("label"), record.get("variant")
+            if str(record.get("study", "")).endswith("/best") or label not in index_of:
+                continue
+            if self._of_this_space(index_of[label], variant, record):
+                mine.setdefault((label, variant), []).append(record)
+            else:
+                others.append(record)
+        return mine, others
+
     def search_trials(self, records: list[dict]) -> tuple[list[dict], int]:
         """The stored attempts at the search trials of this space as declared and configured now
         (its fixed settings, `--set`, `--only`), and how many attempts of the same tasks and
         variants ran under other settings: those stay in the store, never mixed in."""
-        index_of = {entry.label: index for index, entry in enumerate(self.entries)}
-        mine, others = [], 0
-        for record in records:
-            label, variant = record.get("label"), record.get("variant")
-            if str(record.get("study", "")).endswith("/best") or (label, variant) not in self.admitted:
-                continue
-            if label in index_of and self._of_this_space(index_of[label], variant, record):
-                mine.append(record)
-            else:
-                others += 1
-        return mine, others
+        mine, others = self._trials_by_pair(records)
+        return ([r for pair, rows in mine.items() if pair in self.admitted for r in rows],
+                sum((r.get("label"), r.get("variant")) in self.admitted for r in others))
 
     def _retrain_settings(self, task_name: str, section: str) -> dict:
         """The retraining's fixed settings of one section on one task: its own, then the task's override."""
@@ -389,13 +396,12 @@ class Search:
         trials, over `retrain_seeds`; and the (label, variant) pairs still without a finished trial.
         The retrained run with the search's seed is the search trial itself (same key)."""
         runs, waiting = [], []
-        for index, entry in enumerate(self.entries):
+        trials, _ = self._trials_by_pair(records)
+        for entry in self.entries:
             task = entry.task
             for variant in entry.variants:
-                mine = [r for r in records if r.get("label") == entry.label and r.get("variant") == variant
-                        and r.get("status") == "finished" and not str(r.get("study", "")).endswith("/best")
-                        and isinstance(r.get("val"), dict) and task.metric in r["val"]
-                        and self._of_this_space(index, variant, r)]
+                mine = [r for r in trials.get((entry.label, variant), []) if r.get("status") == "finished"
+                        and isinstance(r.get("val"), dict) and task.metric in r["val"]]
                 if not mine:
                     waiting.append((entry.label, variant))
                     continue
